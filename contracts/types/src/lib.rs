@@ -7,6 +7,7 @@
 //! of the wire need.
 
 pub mod common;
+pub mod funds;
 pub mod math;
 pub mod reputation;
 pub mod staking;

@@ -1,0 +1,192 @@
+//! Entry points: check funds per message, then hand each use case to its
+//! module. Governance arrives either as the configured address (`execute`)
+//! or as wasmd's x/gov (`sudo`); both reach the same handlers.
+
+#[cfg(not(feature = "library"))]
+use cosmwasm_std::entry_point;
+use cosmwasm_std::{to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Reply, Response};
+use impulse_types::funds::{must_pay, nonpayable};
+use impulse_types::staking::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg, SudoMsg};
+
+use crate::error::ContractError;
+use crate::governance::{self, Caller};
+use crate::state::{Config, Totals, CONFIG, TOTALS};
+use crate::{heartbeat, jobs, notify, provider, query, slash};
+
+pub const CONTRACT_NAME: &str = "crates.io:impulse-staking";
+pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn instantiate(
+    deps: DepsMut,
+    _env: Env,
+    info: MessageInfo,
+    msg: InstantiateMsg,
+) -> Result<Response, ContractError> {
+    nonpayable(&info)?;
+    let params = msg.params.unwrap_or_default();
+    governance::validate_params(&params, None)?;
+    let config = Config {
+        governance: governance::validate_addr(deps.api, &msg.governance)?,
+        pending_governance: None,
+        marketplace: governance::validate_opt(deps.api, msg.marketplace.as_deref())?,
+        reputation: governance::validate_opt(deps.api, msg.reputation.as_deref())?,
+        rewards: governance::validate_opt(deps.api, msg.rewards.as_deref())?,
+        params,
+    };
+    cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    CONFIG.save(deps.storage, &config)?;
+    TOTALS.save(deps.storage, &Totals::default())?;
+    Ok(Response::new()
+        .add_attribute("action", "instantiate")
+        .add_attribute("governance", config.governance.as_str())
+        .add_attribute("denom", config.params.denom))
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn execute(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    msg: ExecuteMsg,
+) -> Result<Response, ContractError> {
+    let denom = CONFIG.load(deps.storage)?.params.denom;
+    match msg {
+        ExecuteMsg::Register {
+            capacity,
+            backend,
+            price_per_step,
+            endpoint,
+        } => {
+            let amount = must_pay(&info, &denom)?;
+            provider::register(
+                deps,
+                env,
+                info.sender,
+                amount,
+                capacity,
+                backend,
+                price_per_step,
+                endpoint,
+            )
+        }
+        ExecuteMsg::Stake {} => {
+            let amount = must_pay(&info, &denom)?;
+            provider::stake(deps, env, info.sender, amount)
+        }
+        other => {
+            nonpayable(&info)?;
+            execute_nonpayable(deps, env, info, other)
+        }
+    }
+}
+
+fn execute_nonpayable(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    msg: ExecuteMsg,
+) -> Result<Response, ContractError> {
+    let sender = info.sender;
+    match msg {
+        ExecuteMsg::Register { .. } | ExecuteMsg::Stake {} => {
+            unreachable!("payable, handled above")
+        }
+        ExecuteMsg::UpdateProvider {
+            capacity,
+            price_per_step,
+            endpoint,
+        } => provider::update(deps, sender, capacity, price_per_step, endpoint),
+        ExecuteMsg::Unstake { amount } => provider::unstake(deps, env, sender, amount),
+        ExecuteMsg::Claim {} => provider::claim(deps, env, sender),
+        ExecuteMsg::Heartbeat {} => heartbeat::heartbeat(deps, env, sender),
+        ExecuteMsg::ReportMissedHeartbeats { provider } => {
+            heartbeat::report_missed(deps, env, &provider)
+        }
+        ExecuteMsg::LockForJob {
+            provider,
+            job_id,
+            need,
+        } => jobs::lock(deps, env, sender, &provider, job_id, need),
+        ExecuteMsg::ReleaseJob { provider, job_id } => {
+            jobs::release(deps, sender, &provider, job_id)
+        }
+        ExecuteMsg::Slash {
+            provider,
+            evidence,
+            kind,
+        } => {
+            let caller = governance::slasher(deps.as_ref(), &sender)?;
+            slash::slash(deps, env, caller, &provider, evidence, kind)
+        }
+        ExecuteMsg::ConsumeFines { provider } => heartbeat::consume_fines(deps, sender, &provider),
+        ExecuteMsg::UpdateParams { params } => {
+            governance::ensure_governance(deps.as_ref(), &sender, "update params")?;
+            governance::update_params(deps, params)
+        }
+        ExecuteMsg::SetContracts {
+            marketplace,
+            reputation,
+            rewards,
+        } => {
+            governance::ensure_governance(deps.as_ref(), &sender, "set contracts")?;
+            governance::set_contracts(deps, marketplace, reputation, rewards)
+        }
+        ExecuteMsg::ProposeGovernance { address } => {
+            governance::propose_governance(deps, sender, address)
+        }
+        ExecuteMsg::AcceptGovernance {} => governance::accept_governance(deps, sender),
+    }
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn sudo(deps: DepsMut, env: Env, msg: SudoMsg) -> Result<Response, ContractError> {
+    match msg {
+        SudoMsg::UpdateParams { params } => governance::update_params(deps, params),
+        SudoMsg::SetContracts {
+            marketplace,
+            reputation,
+            rewards,
+        } => governance::set_contracts(deps, marketplace, reputation, rewards),
+        SudoMsg::Slash {
+            provider,
+            evidence,
+            kind,
+        } => slash::slash(deps, env, Caller::Governance, &provider, evidence, kind),
+    }
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn reply(_deps: DepsMut, _env: Env, reply: Reply) -> Result<Response, ContractError> {
+    notify::handle_reply(reply)
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
+    let bin = match msg {
+        QueryMsg::Config {} => to_json_binary(&query::config(deps)?),
+        QueryMsg::Provider { address } => to_json_binary(&query::provider(deps, env, &address)?),
+        QueryMsg::Providers { start_after, limit } => {
+            to_json_binary(&query::providers(deps, env, start_after, limit)?)
+        }
+        QueryMsg::Unbonding { address } => to_json_binary(&query::unbonding(deps, env, &address)?),
+        QueryMsg::Totals {} => to_json_binary(&query::totals(deps)?),
+    }?;
+    Ok(bin)
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
+    let stored = cw2::get_contract_version(deps.storage)?;
+    governance::check_migration(
+        &stored.contract,
+        &stored.version,
+        CONTRACT_NAME,
+        CONTRACT_VERSION,
+    )?;
+    cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    Ok(Response::new()
+        .add_attribute("action", "migrate")
+        .add_attribute("from_version", stored.version)
+        .add_attribute("to_version", CONTRACT_VERSION))
+}
