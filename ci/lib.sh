@@ -1,0 +1,34 @@
+# Shared helpers of the ci/ scripts (sourced, not run).
+
+# Repository root, whatever the caller's directory.
+IMPULSE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+# Under CI the cargo target dir lives outside the clone so re-runs are
+# incremental; locally cargo's default (target/) is kept.
+if [[ "${CI:-}" == "true" ]]; then
+    export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${IMPULSE_CI_TARGET:-/var/tmp/impulse-ci-target}}"
+    export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+fi
+TARGET_DIR="${CARGO_TARGET_DIR:-$IMPULSE_ROOT/target}"
+
+# The contract list (ci/contracts.txt): "<package> <short>" per line.
+contract_lines() {
+    sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$IMPULSE_ROOT/ci/contracts.txt" | awk '{print $1, $2}'
+}
+contract_packages() { contract_lines | awk '{print $1}'; }
+wasm_name() { echo "${1//-/_}.wasm"; }
+
+die() { echo "error: $*" >&2; exit 1; }
+
+# wasm-opt from npm binaryen (pinned in ci/package-lock.json). Debian's
+# binaryen is too old for what Rust 1.95 emits.
+WASM_OPT="$IMPULSE_ROOT/ci/node_modules/.bin/wasm-opt"
+ensure_binaryen() {
+    if [[ -x "$WASM_OPT" ]] && "$WASM_OPT" --version >/dev/null 2>&1; then
+        return 0
+    fi
+    command -v npm >/dev/null || die "npm is needed to install binaryen (wasm-opt) into ci/node_modules"
+    echo "installing binaryen into ci/node_modules (npm ci)"
+    npm ci --prefix "$IMPULSE_ROOT/ci" --no-audit --no-fund --loglevel=error >&2
+    [[ -x "$WASM_OPT" ]] || die "npm ci did not install $WASM_OPT"
+}

@@ -1,0 +1,147 @@
+//! Reputation scenario (protocol.md section 3): jobs, faults, stake changes
+//! and missed heartbeats reported by the (mocked) staking and marketplace
+//! contracts for ten providers, then every query.
+
+use anyhow::Result;
+use cosmwasm_std::{Decimal, Uint128};
+use impulse_types::reputation::{
+    ExecuteMsg, Fault, InstantiateMsg, QueryMsg, ReputationParams, SudoMsg,
+};
+
+use super::{Harness, Row};
+
+pub fn scenario(wasm: &[u8]) -> Result<Vec<Row>> {
+    let mut h = Harness::new("impulse-reputation", wasm, &[])?;
+    let gov = h.addr("governance");
+    let staking = h.addr("staking");
+    let market = h.addr("marketplace");
+    let providers: Vec<String> = (0..10).map(|i| h.addr(&format!("provider{i}"))).collect();
+    let p = providers[0].clone();
+
+    h.instantiate(
+        "instantiate",
+        &gov,
+        &[],
+        &InstantiateMsg {
+            governance: gov.clone(),
+            staking: Some(staking.clone()),
+            marketplace: Some(market.clone()),
+            params: None,
+        },
+    );
+
+    let stake = |provider: &str, amount: u128| ExecuteMsg::RecordStake {
+        provider: provider.to_string(),
+        stake: Uint128::new(amount),
+    };
+    h.execute(
+        "record_stake (new provider)",
+        &staking,
+        &[],
+        &stake(&p, 1_500_000_000),
+    );
+    for q in &providers[1..] {
+        h.setup("record_stake", &staking, &[], &stake(q, 1_000_000_000));
+    }
+    h.advance(100);
+
+    let job = |provider: &str, perf: u64, earned: u128| ExecuteMsg::RecordJob {
+        provider: provider.to_string(),
+        performance: Decimal::percent(perf),
+        earned: Uint128::new(earned),
+    };
+    h.execute("record_job", &market, &[], &job(&p, 95, 50_000_000));
+    h.advance(10_000);
+    h.execute(
+        "record_job (after decay)",
+        &market,
+        &[],
+        &job(&p, 80, 20_000_000),
+    );
+    for q in &providers[1..] {
+        h.setup("record_job", &market, &[], &job(q, 90, 10_000_000));
+    }
+
+    h.advance(1_000);
+    h.execute(
+        "record_missed_heartbeats (3)",
+        &staking,
+        &[],
+        &ExecuteMsg::RecordMissedHeartbeats {
+            provider: p.clone(),
+            intervals: 3,
+        },
+    );
+    h.execute(
+        "record_fault (benign)",
+        &market,
+        &[],
+        &ExecuteMsg::RecordFault {
+            provider: p.clone(),
+            fault: Fault::Benign {},
+        },
+    );
+    h.advance(50_000);
+    h.execute(
+        "record_stake (stake leaves)",
+        &staking,
+        &[],
+        &stake(&p, 400_000_000),
+    );
+    h.execute(
+        "record_fault (fraud)",
+        &staking,
+        &[],
+        &ExecuteMsg::RecordFault {
+            provider: providers[9].clone(),
+            fault: Fault::Fraud {
+                fraction_lost: Decimal::percent(75),
+                cooling_off_blocks: 100_000,
+            },
+        },
+    );
+
+    let params = ReputationParams {
+        beta: Decimal::percent(85),
+        ..ReputationParams::default()
+    };
+    h.execute(
+        "update_params",
+        &gov,
+        &[],
+        &ExecuteMsg::UpdateParams {
+            params: params.clone(),
+        },
+    );
+    h.sudo("sudo update_params", &SudoMsg::UpdateParams { params });
+
+    h.advance(1_000);
+    h.query("query config", &QueryMsg::Config {});
+    h.query(
+        "query reputation",
+        &QueryMsg::Reputation {
+            provider: p.clone(),
+        },
+    );
+    h.query(
+        "query score",
+        &QueryMsg::Score {
+            provider: p.clone(),
+        },
+    );
+    h.query(
+        "query score (unknown provider)",
+        &QueryMsg::Score {
+            provider: h.addr("stranger"),
+        },
+    );
+    h.query(
+        "query reputations (page of 10)",
+        &QueryMsg::Reputations {
+            start_after: None,
+            limit: Some(10),
+        },
+    );
+
+    Ok(h.rows)
+}
