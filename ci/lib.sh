@@ -24,10 +24,13 @@ die() { echo "error: $*" >&2; exit 1; }
 # binaryen is too old for what Rust 1.95 emits.
 WASM_OPT="$IMPULSE_ROOT/ci/node_modules/.bin/wasm-opt"
 ensure_binaryen() {
-    if [[ -x "$WASM_OPT" ]] && "$WASM_OPT" --version >/dev/null 2>&1; then
+    local want have
+    want=$(node -p "require('$IMPULSE_ROOT/ci/package-lock.json').packages['node_modules/binaryen'].version" 2>/dev/null || true)
+    have=$(node -p "require('$IMPULSE_ROOT/ci/node_modules/binaryen/package.json').version" 2>/dev/null || true)
+    if [[ -n "$want" && "$want" == "$have" && -x "$WASM_OPT" ]] && "$WASM_OPT" --version >/dev/null 2>&1; then
         return 0
     fi
-    command -v npm >/dev/null || die "npm is needed to install binaryen (wasm-opt) into ci/node_modules"
+    command -v npm >/dev/null || die "npm (Node.js) is needed to install binaryen (wasm-opt) into ci/node_modules"
     echo "installing binaryen into ci/node_modules (npm ci)"
     npm ci --prefix "$IMPULSE_ROOT/ci" --no-audit --no-fund --loglevel=error >&2
     [[ -x "$WASM_OPT" ]] || die "npm ci did not install $WASM_OPT"

@@ -3,6 +3,8 @@
 # runs). From a clean clone it installs what it needs (the pinned toolchain,
 # the wasm32 target, binaryen), then: fmt, clippy, the wasm build with the VM
 # checks, the schema drift check, the test suite, and the gas table.
+# `bash ci/test.sh clippy test` runs only the named stages (toolchain, binaryen,
+# fmt, clippy, wasm, schema, test, gas).
 # With CI=true the cargo target dir is kept outside the clone
 # (${IMPULSE_CI_TARGET:-/var/tmp/impulse-ci-target}) so re-runs are incremental.
 set -euo pipefail
@@ -10,6 +12,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$IMPULSE_ROOT"
 
 STAGES=(toolchain binaryen fmt clippy wasm schema test gas)
+ONLY=("$@")
+for o in "${ONLY[@]}"; do
+    [[ " ${STAGES[*]} " == *" $o "* ]] || die "unknown stage '$o' (stages: ${STAGES[*]})"
+done
 declare -A STAGE_SECS=()
 CURRENT=""
 TEST_TOTAL=""
@@ -34,6 +40,9 @@ trap summary EXIT
 stage() {
     local name=$1
     shift
+    if ((${#ONLY[@]} > 0)) && [[ " ${ONLY[*]} " != *" $name "* ]]; then
+        return 0
+    fi
     CURRENT=$name
     local n=0 i
     for i in "${!STAGES[@]}"; do [[ "${STAGES[$i]}" == "$name" ]] && n=$((i + 1)); done
@@ -91,7 +100,9 @@ run_tests() {
 
 stage toolchain toolchain
 stage binaryen ensure_binaryen
-stage fmt cargo fmt --all -- --check
+FMT_COLOR=auto
+[[ "${CARGO_TERM_COLOR:-}" == never ]] && FMT_COLOR=never
+stage fmt cargo fmt --all -- --check --color "$FMT_COLOR"
 stage clippy cargo clippy --locked --workspace --all-targets -- -D warnings
 stage wasm bash ci/build-wasm.sh
 stage schema bash ci/schema.sh
