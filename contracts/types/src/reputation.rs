@@ -56,7 +56,8 @@ pub enum Fault {
     /// Timeout, crash, missed deadline: updates the success rate with `r = 0`.
     Benign {},
     /// Proven fraud: `r = 0`, then `s *= 1 - fraction_lost`, and a cooling-off
-    /// period of `cooling_off_blocks` (the ban).
+    /// period of `cooling_off_blocks` (the ban), during which the score is 0.
+    /// A later report never shortens a running cooling-off.
     Fraud {
         fraction_lost: Decimal,
         cooling_off_blocks: u64,
@@ -80,7 +81,7 @@ pub enum ExecuteMsg {
     RecordMissedHeartbeats { provider: String, intervals: u64 },
     /// Governance only.
     UpdateParams { params: ReputationParams },
-    /// Governance only.
+    /// Governance only. `None` keeps the current address.
     SetContracts {
         staking: Option<String>,
         marketplace: Option<String>,
@@ -97,6 +98,7 @@ pub enum SudoMsg {
     UpdateParams {
         params: ReputationParams,
     },
+    /// `None` keeps the current address.
     SetContracts {
         staking: Option<String>,
         marketplace: Option<String>,
@@ -146,7 +148,7 @@ pub struct ReputationResponse {
     pub work_score: Decimal,
     /// `S` at the current block.
     pub stake_level: Uint128,
-    /// `Rep`, in [0, 1].
+    /// `Rep`, in [0, 1]; 0 while cooling off.
     pub score: Decimal,
     pub jobs_recorded: u64,
     pub faults: u64,

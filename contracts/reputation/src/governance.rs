@@ -1,0 +1,171 @@
+//! Governance (protocol.md section 9): parameters and wiring change only by
+//! the governance address (`execute`) or x/gov (`sudo`), which share these
+//! handlers; every parameter is checked against bounds; the governance
+//! address moves in two steps.
+
+use cosmwasm_std::{Addr, Api, Decimal, DepsMut, MessageInfo, Response, Uint128};
+use impulse_types::reputation::ReputationParams;
+
+use crate::error::ContractError;
+use crate::state::{Config, CONFIG};
+
+/// Longest half-life accepted (about 19 years of 6-second blocks).
+pub const MAX_HALF_LIFE_BLOCKS: u64 = 100_000_000;
+/// Largest heartbeat penalty per missed interval.
+pub const MAX_HEARTBEAT_PENALTY: Decimal = Decimal::percent(10);
+/// Largest `w_half` (`W` never exceeds ~88.7, so anything larger silences work).
+pub const MAX_W_HALF: Decimal = Decimal::new(Uint128::new(1_000_000_000_000_000_000_000));
+
+fn invalid(name: &'static str, reason: &str) -> ContractError {
+    ContractError::InvalidParam {
+        name,
+        reason: reason.to_string(),
+    }
+}
+
+/// Every parameter against its bounds.
+pub fn validate_params(p: &ReputationParams) -> Result<(), ContractError> {
+    if p.beta.is_zero() || p.beta >= Decimal::one() {
+        return Err(invalid("beta", "must be in (0, 1)"));
+    }
+    if p.initial_success > Decimal::one() {
+        return Err(invalid("initial_success", "must be in [0, 1]"));
+    }
+    if p.heartbeat_penalty > MAX_HEARTBEAT_PENALTY {
+        return Err(invalid("heartbeat_penalty", "must be at most 0.1"));
+    }
+    for (name, blocks) in [
+        ("work_half_life_blocks", p.work_half_life_blocks),
+        ("stake_half_life_blocks", p.stake_half_life_blocks),
+    ] {
+        if !(1..=MAX_HALF_LIFE_BLOCKS).contains(&blocks) {
+            return Err(invalid(name, "must be in [1, 100000000] blocks"));
+        }
+    }
+    if p.work_unit.is_zero() {
+        return Err(invalid("work_unit", "must be greater than 0"));
+    }
+    if p.w_half.is_zero() || p.w_half > MAX_W_HALF {
+        return Err(invalid("w_half", "must be in (0, 1000]"));
+    }
+    if p.s_half.is_zero() {
+        return Err(invalid("s_half", "must be greater than 0"));
+    }
+    Ok(())
+}
+
+/// `addr_validate`, with the offending input in the error. Rejects invalid
+/// bech32 and any non-normalised (e.g. upper-case) spelling.
+pub fn validate_addr(api: &dyn Api, address: &str) -> Result<Addr, ContractError> {
+    api.addr_validate(address)
+        .map_err(|e| ContractError::InvalidAddress {
+            address: address.to_string(),
+            reason: e.to_string(),
+        })
+}
+
+pub fn validate_opt(api: &dyn Api, address: Option<&str>) -> Result<Option<Addr>, ContractError> {
+    address.map(|a| validate_addr(api, a)).transpose()
+}
+
+/// Only the governance address.
+pub fn ensure_governance(
+    config: &Config,
+    info: &MessageInfo,
+    action: &'static str,
+) -> Result<(), ContractError> {
+    if info.sender != config.governance {
+        return Err(ContractError::Unauthorized {
+            sender: info.sender.to_string(),
+            action,
+        });
+    }
+    Ok(())
+}
+
+fn params_attributes(resp: Response, p: &ReputationParams) -> Response {
+    resp.add_attribute("beta", p.beta.to_string())
+        .add_attribute("initial_success", p.initial_success.to_string())
+        .add_attribute("heartbeat_penalty", p.heartbeat_penalty.to_string())
+        .add_attribute("work_half_life_blocks", p.work_half_life_blocks.to_string())
+        .add_attribute("work_unit", p.work_unit.to_string())
+        .add_attribute(
+            "stake_half_life_blocks",
+            p.stake_half_life_blocks.to_string(),
+        )
+        .add_attribute("w_half", p.w_half.to_string())
+        .add_attribute("s_half", p.s_half.to_string())
+}
+
+/// Replace the parameters. Records are evaluated lazily, so new half-lives
+/// apply from each record's last update on; `initial_success` only affects
+/// providers created afterwards.
+pub fn update_params(deps: DepsMut, params: ReputationParams) -> Result<Response, ContractError> {
+    validate_params(&params)?;
+    let mut config = CONFIG.load(deps.storage)?;
+    config.params = params;
+    CONFIG.save(deps.storage, &config)?;
+    Ok(params_attributes(
+        Response::new().add_attribute("action", "update_params"),
+        &config.params,
+    ))
+}
+
+/// Point at the staking and marketplace contracts; `None` keeps the current one.
+pub fn set_contracts(
+    deps: DepsMut,
+    staking: Option<String>,
+    marketplace: Option<String>,
+) -> Result<Response, ContractError> {
+    let staking = validate_opt(deps.api, staking.as_deref())?;
+    let marketplace = validate_opt(deps.api, marketplace.as_deref())?;
+    let mut config = CONFIG.load(deps.storage)?;
+    if staking.is_some() {
+        config.staking = staking;
+    }
+    if marketplace.is_some() {
+        config.marketplace = marketplace;
+    }
+    CONFIG.save(deps.storage, &config)?;
+    let shown = |a: &Option<Addr>| a.as_ref().map_or_else(String::new, |a| a.to_string());
+    Ok(Response::new()
+        .add_attribute("action", "set_contracts")
+        .add_attribute("staking", shown(&config.staking))
+        .add_attribute("marketplace", shown(&config.marketplace)))
+}
+
+pub fn propose_governance(
+    deps: DepsMut,
+    info: MessageInfo,
+    address: String,
+) -> Result<Response, ContractError> {
+    let mut config = CONFIG.load(deps.storage)?;
+    ensure_governance(&config, &info, "propose a new governance")?;
+    let proposed = validate_addr(deps.api, &address)?;
+    config.pending_governance = Some(proposed.clone());
+    CONFIG.save(deps.storage, &config)?;
+    Ok(Response::new()
+        .add_attribute("action", "propose_governance")
+        .add_attribute("proposed", proposed))
+}
+
+pub fn accept_governance(deps: DepsMut, info: MessageInfo) -> Result<Response, ContractError> {
+    let mut config = CONFIG.load(deps.storage)?;
+    let pending = config
+        .pending_governance
+        .clone()
+        .ok_or(ContractError::NoPendingGovernance {})?;
+    if info.sender != pending {
+        return Err(ContractError::Unauthorized {
+            sender: info.sender.to_string(),
+            action: "accept governance",
+        });
+    }
+    let previous = std::mem::replace(&mut config.governance, pending);
+    config.pending_governance = None;
+    CONFIG.save(deps.storage, &config)?;
+    Ok(Response::new()
+        .add_attribute("action", "accept_governance")
+        .add_attribute("previous", previous)
+        .add_attribute("governance", config.governance))
+}
