@@ -144,6 +144,11 @@ pub fn slash(
     }
     EVIDENCE.save(deps.storage, &evidence, &now)?;
 
+    // Release what the schedule has released by now first: it is no longer
+    // slashable, so it must not count in the fraction lost either.
+    for u in p.unbonding.iter_mut() {
+        u.accrue(now)?;
+    }
     let held_before = p.stake.checked_add(unreleased(&p))?;
     let mut notifier = Notifier::new(deps.as_ref())?;
     let mut resp = Response::new()
