@@ -1,0 +1,72 @@
+//! Small command line front end of the engine, used by the multi-process
+//! tests and the demo.
+//!
+//! ```text
+//! impulse-engine train  --job JOB.json --data PATH [--out DIR] [--backend flex]
+//!     prints {"hashes": [hex..], "commitment": {..}} and stores every K-th
+//!     state as DIR/state-<step>.bin
+//! impulse-engine replay --job JOB.json --data PATH --state FILE --prev-leaf HEX --step I
+//!     prints h'_I (hex)
+//! ```
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use impulse_engine::{BackendKind, Behaviour, Engine, Job};
+
+fn run() -> Result<(), String> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let cmd = args.first().cloned().unwrap_or_default();
+    let mut opts = HashMap::new();
+    let mut it = args.iter().skip(1);
+    while let Some(k) = it.next() {
+        let key = k
+            .strip_prefix("--")
+            .ok_or(format!("unexpected argument {k}"))?;
+        let v = it.next().ok_or(format!("missing value for {k}"))?;
+        opts.insert(key.to_string(), v.clone());
+    }
+    let get = |k: &str| opts.get(k).cloned().ok_or(format!("missing --{k}"));
+    let job_text = std::fs::read_to_string(get("job")?).map_err(|e| format!("job: {e}"))?;
+    let job: Job = serde_json::from_str(&job_text).map_err(|e| format!("job: {e}"))?;
+    let backend = BackendKind::parse(opts.get("backend").map(String::as_str).unwrap_or("flex"))
+        .map_err(|e| e.to_string())?;
+    let engine =
+        Engine::load(job, &PathBuf::from(get("data")?), backend).map_err(|e| e.to_string())?;
+    match cmd.as_str() {
+        "train" => {
+            let out = opts.get("out").map(PathBuf::from);
+            let trace = engine
+                .prove(&Behaviour::honest(), out.as_ref())
+                .map_err(|e| e.to_string())?;
+            let hashes: Vec<String> = trace.hashes.iter().map(hex::encode).collect();
+            let v = serde_json::json!({ "hashes": hashes, "commitment": trace.commitment });
+            println!("{v}");
+        }
+        "replay" => {
+            let bytes = std::fs::read(get("state")?).map_err(|e| format!("state: {e}"))?;
+            let leaf: [u8; 32] = hex::decode(get("prev-leaf")?)
+                .ok()
+                .and_then(|b| b.try_into().ok())
+                .ok_or("prev-leaf must be 32 bytes of hex")?;
+            let step: u64 = get("step")?.parse().map_err(|e| format!("step: {e}"))?;
+            let (_, h) = engine
+                .replay(&bytes, &leaf, step)
+                .map_err(|e| e.to_string())?;
+            println!("{}", hex::encode(h));
+        }
+        other => return Err(format!("unknown command {other:?} (train, replay)")),
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! Tokenizer, datasets identified by SHA-256, and deterministic batches.
+//!
+//! The batch of step `i` depends only on (dataset hash, job seed, `i`): row
+//! `r` starts at offset `u64_le(SHA-256("impulse-batch-v1" || dataset_hash ||
+//! seed_le || i_le || r_le)[0..8]) mod (n - T)` where `n` is the number of
+//! tokens and `T` the context length; the row holds tokens `offset..offset+T+1`
+//! (inputs are the first `T`, targets the last `T`).
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{EngineError, Result};
+
+/// Byte-level tokenizer: one token per byte, vocabulary of 256.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ByteTokenizer;
+
+impl ByteTokenizer {
+    /// Vocabulary size.
+    pub const VOCAB: usize = 256;
+
+    /// Text to token ids.
+    pub fn encode(&self, text: &str) -> Vec<u32> {
+        text.bytes().map(u32::from).collect()
+    }
+
+    /// Token ids to text (invalid UTF-8 is replaced).
+    pub fn decode(&self, tokens: &[u32]) -> String {
+        let bytes: Vec<u8> = tokens.iter().map(|&t| (t & 0xff) as u8).collect();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
+/// SHA-256 of a byte string.
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+/// A tokenized dataset with the SHA-256 of its file bytes.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    /// SHA-256 of the raw file bytes (what the job names).
+    pub hash: [u8; 32],
+    /// Byte-level tokens.
+    pub tokens: Vec<u32>,
+    /// Where it was loaded from.
+    pub path: PathBuf,
+}
+
+impl Dataset {
+    /// Loads a dataset from a local path and checks its SHA-256 against
+    /// `expected` (hex), if given. `.jsonl` files hold one JSON object per
+    /// line with a `"text"` field; anything else is read as UTF-8 text.
+    pub fn load(path: &Path, expected: Option<&str>) -> Result<Self> {
+        let bytes = std::fs::read(path).map_err(|source| EngineError::DatasetMissing {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let hash = sha256(&bytes);
+        if let Some(exp) = expected {
+            let actual = hex::encode(hash);
+            if !actual.eq_ignore_ascii_case(exp.trim()) {
+                return Err(EngineError::DatasetHashMismatch {
+                    path: path.to_path_buf(),
+                    expected: exp.to_string(),
+                    actual,
+                });
+            }
+        }
+        let corrupt = |reason: String| EngineError::DatasetCorrupt {
+            path: path.to_path_buf(),
+            reason,
+        };
+        if bytes.is_empty() {
+            return Err(corrupt("file is empty".into()));
+        }
+        let is_jsonl = path.extension().is_some_and(|e| e == "jsonl");
+        let text = if is_jsonl {
+            let s = std::str::from_utf8(&bytes).map_err(|e| corrupt(format!("not UTF-8: {e}")))?;
+            let mut out = String::new();
+            for (n, line) in s.lines().enumerate() {
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let v: serde_json::Value = serde_json::from_str(line)
+                    .map_err(|e| corrupt(format!("line {}: invalid JSON: {e}", n + 1)))?;
+                let t = v
+                    .get("text")
+                    .and_then(|t| t.as_str())
+                    .ok_or_else(|| corrupt(format!("line {}: no string field \"text\"", n + 1)))?;
+                out.push_str(t);
+                out.push('\n');
+            }
+            out
+        } else {
+            String::from_utf8(bytes).map_err(|e| corrupt(format!("not UTF-8 text: {e}")))?
+        };
+        let tokens = ByteTokenizer.encode(&text);
+        if tokens.is_empty() {
+            return Err(corrupt("no text".into()));
+        }
+        Ok(Self {
+            hash,
+            tokens,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Dataset hash as hex.
+    pub fn hash_hex(&self) -> String {
+        hex::encode(self.hash)
+    }
+
+    /// Checks that rows of `context + 1` tokens fit.
+    pub fn check_context(&self, context: usize) -> Result<()> {
+        if self.tokens.len() < context + 2 {
+            return Err(EngineError::DatasetCorrupt {
+                path: self.path.clone(),
+                reason: format!(
+                    "{} tokens, fewer than context {} + 2",
+                    self.tokens.len(),
+                    context
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// The batch of step `step` (1-based): `batch` rows of `context + 1`
+    /// tokens, row-major. Depends only on (hash, seed, step).
+    pub fn batch(&self, seed: u64, step: u64, batch: usize, context: usize) -> Batch {
+        let span = (self.tokens.len() - context) as u64;
+        let mut tokens = Vec::with_capacity(batch * (context + 1));
+        for r in 0..batch as u64 {
+            let mut h = Sha256::new();
+            h.update(b"impulse-batch-v1");
+            h.update(self.hash);
+            h.update(seed.to_le_bytes());
+            h.update(step.to_le_bytes());
+            h.update(r.to_le_bytes());
+            let d: [u8; 32] = h.finalize().into();
+            let off = (u64::from_le_bytes(d[..8].try_into().expect("8 bytes")) % span) as usize;
+            tokens.extend_from_slice(&self.tokens[off..off + context + 1]);
+        }
+        Batch {
+            rows: batch,
+            width: context + 1,
+            tokens,
+        }
+    }
+}
+
+/// A batch: `rows` sequences of `width = context + 1` tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Batch {
+    pub rows: usize,
+    pub width: usize,
+    pub tokens: Vec<u32>,
+}
+
+impl Batch {
+    /// Keeps only the first `rows` rows (used by the truncating adversary).
+    pub fn truncated(&self, rows: usize) -> Batch {
+        let rows = rows.clamp(1, self.rows);
+        Batch {
+            rows,
+            width: self.width,
+            tokens: self.tokens[..rows * self.width].to_vec(),
+        }
+    }
+}

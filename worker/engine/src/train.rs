@@ -1,0 +1,488 @@
+//! The step function, the prover (honest or adversarial), checkpoints and
+//! replay.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use burn::module::{Module, ModuleMapper, Param};
+use burn::tensor::{Device, Tensor};
+use impulse_merkle::MerkleTree;
+
+use crate::commit::{BuildIdentity, Commitment};
+use crate::data::{Batch, Dataset};
+use crate::error::{EngineError, Result};
+use crate::job::Job;
+use crate::model::LmConfig;
+use crate::state::{collect_params, derive_seed, Moments, TrainState};
+
+/// Backend selection at run time; all share one code path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    Flex,
+    #[cfg(feature = "vulkan")]
+    Vulkan,
+    #[cfg(feature = "cuda")]
+    Cuda,
+}
+
+impl BackendKind {
+    /// Parses `flex`, `vulkan`, `cuda` (the latter two need their feature).
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "flex" | "cpu" => Ok(Self::Flex),
+            #[cfg(feature = "vulkan")]
+            "vulkan" => Ok(Self::Vulkan),
+            #[cfg(feature = "cuda")]
+            "cuda" => Ok(Self::Cuda),
+            other => Err(EngineError::InvalidJob(format!(
+                "backend {other:?} is not built into this binary"
+            ))),
+        }
+    }
+
+    /// The device.
+    pub fn device(self) -> Device {
+        match self {
+            Self::Flex => Device::flex(),
+            #[cfg(feature = "vulkan")]
+            Self::Vulkan => Device::vulkan(burn::tensor::DeviceKind::DefaultDevice),
+            #[cfg(feature = "cuda")]
+            Self::Cuda => Device::cuda(0),
+        }
+    }
+
+    /// Name recorded in the build identity.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Flex => "flex",
+            #[cfg(feature = "vulkan")]
+            Self::Vulkan => "vulkan",
+            #[cfg(feature = "cuda")]
+            Self::Cuda => "cuda",
+        }
+    }
+}
+
+/// A job bound to its dataset and device.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    pub job: Job,
+    pub config: LmConfig,
+    pub dataset: Dataset,
+    pub backend: BackendKind,
+    pub device: Device,
+}
+
+impl Engine {
+    /// Validates the job (model id, memory) and checks the dataset hash.
+    pub fn new(job: Job, dataset: Dataset, backend: BackendKind) -> Result<Self> {
+        let config = job.validate(None)?;
+        if !dataset.hash_hex().eq_ignore_ascii_case(&job.dataset_sha256) {
+            return Err(EngineError::DatasetHashMismatch {
+                path: dataset.path.clone(),
+                expected: job.dataset_sha256.clone(),
+                actual: dataset.hash_hex(),
+            });
+        }
+        dataset.check_context(config.context)?;
+        Ok(Self {
+            job,
+            config,
+            dataset,
+            backend,
+            device: backend.device(),
+        })
+    }
+
+    /// Loads the dataset from `path` (hash-checked against the job) and
+    /// builds the engine.
+    pub fn load(job: Job, path: &std::path::Path, backend: BackendKind) -> Result<Self> {
+        job.validate(None)?;
+        let dataset = Dataset::load(path, Some(&job.dataset_sha256))?;
+        Self::new(job, dataset, backend)
+    }
+
+    /// `state_0`.
+    pub fn init_state(&self) -> Result<TrainState> {
+        TrainState::init(&self.config, self.job.seed, &self.device)
+    }
+
+    /// `batch_i` (i >= 1).
+    pub fn batch(&self, step: u64) -> Batch {
+        self.dataset.batch(
+            self.job.seed,
+            step,
+            self.job.batch_size,
+            self.config.context,
+        )
+    }
+
+    /// `state_i = step(state_{i-1}, batch_i, job)`: AdamW on the mean
+    /// next-token loss, dropout re-seeded from (job seed, i).
+    pub fn step(&self, prev: &TrainState, batch: &Batch) -> TrainState {
+        let _guard = crate::state::rng_lock();
+        let i = prev.step + 1;
+        let ad = self.device.clone().autodiff();
+        ad.seed(derive_seed(b"impulse-rng-v1", &[self.job.seed, i], &[]));
+        let model = prev.model.clone().train();
+        let loss = model.loss(batch, &ad);
+        let grads = loss.backward();
+        let job = &self.job;
+        let t = i as i32;
+        let mut mapper = AdamW {
+            path: Vec::new(),
+            grads: &grads,
+            prev: &prev.moments,
+            out: BTreeMap::new(),
+            lr: job.lr,
+            wd: job.weight_decay,
+            b1: job.beta1,
+            b2: job.beta2,
+            eps: job.eps,
+            bc1: 1.0 - job.beta1.powi(t),
+            bc2: 1.0 - job.beta2.powi(t),
+        };
+        let model = model.map(&mut mapper);
+        TrainState {
+            model,
+            moments: mapper.out,
+            step: i,
+        }
+    }
+
+    /// Held-out style evaluation: mean loss over `n` batches drawn with a
+    /// separate seed tag (no dropout, no state change).
+    pub fn eval_loss(&self, state: &TrainState, n: u64) -> f32 {
+        let _guard = crate::state::rng_lock();
+        let model = state.model.valid();
+        let mut total = 0.0;
+        for k in 0..n {
+            let b = self.dataset.batch(
+                derive_seed(b"impulse-eval-v1", &[self.job.seed], &[]),
+                k,
+                self.job.batch_size,
+                self.config.context,
+            );
+            let l = model.loss(&b, &self.device);
+            total += l
+                .into_data()
+                .convert::<f32>()
+                .try_to_vec::<f32>()
+                .expect("f32")[0];
+        }
+        total / n as f32
+    }
+
+    /// Build identity of this engine.
+    pub fn build_identity(&self) -> BuildIdentity {
+        BuildIdentity::current(self.backend.name())
+    }
+}
+
+struct AdamW<'a> {
+    path: Vec<String>,
+    grads: &'a burn::tensor::Gradients,
+    prev: &'a BTreeMap<String, Moments>,
+    out: BTreeMap<String, Moments>,
+    lr: f64,
+    wd: f64,
+    b1: f64,
+    b2: f64,
+    eps: f64,
+    bc1: f64,
+    bc2: f64,
+}
+
+impl ModuleMapper for AdamW<'_> {
+    fn enter_module(&mut self, name: &str, _c: &str) {
+        self.path.push(name.to_string());
+    }
+    fn exit_module(&mut self, _name: &str, _c: &str) {
+        self.path.pop();
+    }
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let name = self.path.join(".");
+        let (id, p, pm) = param.consume();
+        let dims = p.dims();
+        let n: usize = dims.iter().product();
+        let g = p
+            .grad(self.grads)
+            .map(|g| g.reshape([n]))
+            .unwrap_or_else(|| Tensor::<1>::zeros([n], &p.device().clone()).without_autodiff());
+        let w = p.without_autodiff().reshape([n]);
+        let prev = self.prev.get(&name).expect("moments for every parameter");
+        let m = prev.m.clone().mul_scalar(self.b1) + g.clone().mul_scalar(1.0 - self.b1);
+        let v = prev.v.clone().mul_scalar(self.b2) + g.square().mul_scalar(1.0 - self.b2);
+        let m_hat = m.clone().div_scalar(self.bc1);
+        let v_hat = v.clone().div_scalar(self.bc2);
+        let update = m_hat / v_hat.sqrt().add_scalar(self.eps);
+        let w = w.mul_scalar(1.0 - self.lr * self.wd) - update.mul_scalar(self.lr);
+        self.out.insert(name, Moments { m, v });
+        let w = w.reshape(dims).autodiff().require_grad();
+        Param::from_mapped_value(id, w, pm)
+    }
+}
+
+/// How a (possibly dishonest) prover behaves; used by tests and the demo.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Behaviour {
+    /// Steps whose update is skipped (state copied, step counter advanced).
+    pub skip: BTreeSet<u64>,
+    /// Steps trained on only the first half of the batch rows.
+    pub truncate: BTreeSet<u64>,
+    /// Steps trained on the previous step's batch (stale gradient).
+    pub stale: BTreeSet<u64>,
+    /// The final state is replaced by a perturbed one.
+    pub fake_final: bool,
+    /// Steps whose served checkpoint is tampered with (commitment honest).
+    pub tamper_served: BTreeSet<u64>,
+}
+
+impl Behaviour {
+    /// An honest prover.
+    pub fn honest() -> Self {
+        Self::default()
+    }
+}
+
+/// A prover's trace: leaves, stored checkpoints, commitment.
+#[derive(Debug, Clone)]
+pub struct Trace {
+    /// `h_0..h_L`.
+    pub hashes: Vec<[u8; 32]>,
+    /// Stored states (canonical encodings) by step: every K-th and the last.
+    pub checkpoints: BTreeMap<u64, Vec<u8>>,
+    pub commitment: Commitment,
+    pub behaviour: Behaviour,
+    pub final_state: Vec<u8>,
+}
+
+impl Trace {
+    /// The Merkle tree over `h_0..h_L`.
+    pub fn tree(&self) -> MerkleTree {
+        MerkleTree::new(&self.hashes).expect("at least h_0")
+    }
+}
+
+impl Engine {
+    /// Runs the job as a prover with `behaviour`, storing every K-th state
+    /// (and the last) in memory and, when `dir` is given, as files
+    /// `state-<step>.bin` there.
+    pub fn prove(&self, behaviour: &Behaviour, dir: Option<&PathBuf>) -> Result<Trace> {
+        let k = self.job.checkpoint_every;
+        let l = self.job.steps;
+        let mut state = self.init_state()?;
+        let mut hashes = vec![state.hash()];
+        let mut checkpoints = BTreeMap::new();
+        let mut store = |step: u64, s: &TrainState| -> Result<()> {
+            let bytes = s.encode();
+            if let Some(d) = dir {
+                std::fs::create_dir_all(d).map_err(|source| EngineError::Io {
+                    path: d.clone(),
+                    source,
+                })?;
+                let p = d.join(format!("state-{step:08}.bin"));
+                std::fs::write(&p, &bytes).map_err(|source| EngineError::Io { path: p, source })?;
+            }
+            checkpoints.insert(step, bytes);
+            Ok(())
+        };
+        store(0, &state)?;
+        for i in 1..=l {
+            let mut batch = if behaviour.stale.contains(&i) && i > 1 {
+                self.batch(i - 1)
+            } else {
+                self.batch(i)
+            };
+            if behaviour.truncate.contains(&i) {
+                batch = batch.truncated(batch.rows / 2);
+            }
+            state = if behaviour.skip.contains(&i) {
+                TrainState {
+                    step: i,
+                    ..state.clone()
+                }
+            } else {
+                self.step(&state, &batch)
+            };
+            if i == l && behaviour.fake_final {
+                state = perturb(&state, &self.device, 1e-2)?;
+            }
+            hashes.push(state.hash());
+            if i % k == 0 || i == l {
+                store(i, &state)?;
+            }
+        }
+        let tree = MerkleTree::new(&hashes).expect("non-empty");
+        let commitment = Commitment {
+            job_sha256: hex::encode(self.job.hash()),
+            dataset_sha256: self.dataset.hash_hex(),
+            steps: l,
+            merkle_root: hex::encode(tree.root()),
+            final_model_sha256: hex::encode(state.model_hash()),
+            build: self.build_identity(),
+        };
+        Ok(Trace {
+            hashes,
+            checkpoints,
+            commitment,
+            behaviour: behaviour.clone(),
+            final_state: state.encode(),
+        })
+    }
+
+    /// Recomputes `state_step` from the nearest stored checkpoint at or
+    /// before it (honestly: what a prover serves).
+    pub fn recompute(&self, checkpoints: &BTreeMap<u64, Vec<u8>>, step: u64) -> Result<TrainState> {
+        if step > self.job.steps {
+            return Err(EngineError::StepOutOfRange {
+                step,
+                steps: self.job.steps,
+            });
+        }
+        let (&k, bytes) = checkpoints
+            .range(..=step)
+            .next_back()
+            .ok_or(EngineError::NoCheckpoint(step))?;
+        let mut state = TrainState::decode(bytes, &self.config, &self.device)?;
+        if state.step != k {
+            return Err(EngineError::CorruptCheckpoint(format!(
+                "checkpoint for step {k} holds step {}",
+                state.step
+            )));
+        }
+        for i in k + 1..=step {
+            state = self.step(&state, &self.batch(i));
+        }
+        Ok(state)
+    }
+
+    /// What the prover of `trace` serves for `state_step`: its stored or
+    /// recomputed state, tampered with when its behaviour says so.
+    pub fn serve(&self, trace: &Trace, step: u64) -> Result<Vec<u8>> {
+        let bytes = match trace.checkpoints.get(&step) {
+            Some(b) => b.clone(),
+            None => self.recompute(&trace.checkpoints, step)?.encode(),
+        };
+        if trace.behaviour.tamper_served.contains(&step) {
+            let s = TrainState::decode(&bytes, &self.config, &self.device)?;
+            return Ok(perturb(&s, &self.device, 1e-6)?.encode());
+        }
+        Ok(bytes)
+    }
+
+    /// Replay of step `step` (>= 1): checks the served `state_{step-1}`
+    /// against its leaf `prev_leaf`, recomputes `state_step` and returns it
+    /// with its hash `h'_step`.
+    pub fn replay(
+        &self,
+        served_prev: &[u8],
+        prev_leaf: &[u8; 32],
+        step: u64,
+    ) -> Result<(TrainState, [u8; 32])> {
+        if step == 0 || step > self.job.steps {
+            return Err(EngineError::StepOutOfRange {
+                step,
+                steps: self.job.steps,
+            });
+        }
+        let actual: [u8; 32] = crate::data::sha256(served_prev);
+        if &actual != prev_leaf {
+            return Err(EngineError::StateHashMismatch {
+                step: step - 1,
+                expected: hex::encode(prev_leaf),
+                actual: hex::encode(actual),
+            });
+        }
+        let prev = TrainState::decode(served_prev, &self.config, &self.device)?;
+        if prev.step != step - 1 {
+            return Err(EngineError::CorruptCheckpoint(format!(
+                "served state is step {}, expected {}",
+                prev.step,
+                step - 1
+            )));
+        }
+        let next = self.step(&prev, &self.batch(step));
+        let h = next.hash();
+        Ok((next, h))
+    }
+
+    /// Verifies step `step` of `trace` as a verifier would: fetch the served
+    /// state and the leaves (proofs checked against the root), replay.
+    pub fn verify_step(&self, trace: &Trace, step: u64) -> Verdict {
+        let tree = trace.tree();
+        let root = tree.root();
+        let leaf = |i: u64| -> Option<[u8; 32]> {
+            let h = *trace.hashes.get(i as usize)?;
+            let p = tree.proof(i).ok()?;
+            impulse_merkle::verify(&root, &h, &p).then_some(h)
+        };
+        let (Some(prev_leaf), Some(claimed)) = (leaf(step - 1), leaf(step)) else {
+            return Verdict::Fraud("leaf does not open against the root".into());
+        };
+        let served = match self.serve(trace, step - 1) {
+            Ok(b) => b,
+            Err(e) => return Verdict::Fraud(format!("cannot serve state {}: {e}", step - 1)),
+        };
+        match self.replay(&served, &prev_leaf, step) {
+            Ok((_, h)) if h == claimed => Verdict::Honest,
+            Ok((_, h)) => Verdict::Fraud(format!(
+                "h'_{step} = {} != committed {}",
+                hex::encode(h),
+                hex::encode(claimed)
+            )),
+            Err(e) => Verdict::Fraud(format!("served state rejected: {e}")),
+        }
+    }
+}
+
+/// Outcome of verifying one step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Honest,
+    Fraud(String),
+}
+
+/// Adds `scale * N(0,1)-ish` seeded noise to every parameter (adversaries).
+fn perturb(state: &TrainState, device: &Device, scale: f32) -> Result<TrainState> {
+    let params = collect_params(&state.model);
+    let ad = device.clone().autodiff();
+    let _guard = crate::state::rng_lock();
+    let mut rng = crate::state::SplitMix(0xBAD);
+    let model = crate::state::map_params(state.model.clone(), &ad, |p, _| {
+        let t = &params[p];
+        Ok(t.values
+            .iter()
+            .map(|v| v + scale * rng.next_sym())
+            .collect())
+    })?;
+    Ok(TrainState {
+        model,
+        moments: state.moments.clone(),
+        step: state.step,
+    })
+}
+
+/// Tolerance mode: relative L2 distance `||a - b|| / ||b||` between the
+/// parameters of a replayed state `a` and a claimed state `b`.
+pub fn relative_l2(replayed: &TrainState, claimed: &TrainState) -> f64 {
+    let a = collect_params(&replayed.model);
+    let b = collect_params(&claimed.model);
+    let (mut num, mut den) = (0.0f64, 0.0f64);
+    for (k, tb) in &b {
+        match a.get(k) {
+            Some(ta) if ta.values.len() == tb.values.len() => {
+                for (x, y) in ta.values.iter().zip(&tb.values) {
+                    let d = f64::from(*x) - f64::from(*y);
+                    num += d * d;
+                    den += f64::from(*y) * f64::from(*y);
+                }
+            }
+            _ => return f64::INFINITY,
+        }
+    }
+    if den == 0.0 {
+        return if num == 0.0 { 0.0 } else { f64::INFINITY };
+    }
+    (num / den).sqrt()
+}
