@@ -36,6 +36,21 @@ pub struct Job {
     /// Store every K-th state (K >= 1).
     #[serde(default = "d_k")]
     pub checkpoint_every: u64,
+    /// LoRA fine-tuning: train and commit only adapters on a frozen base.
+    #[serde(default)]
+    pub lora: Option<LoraSpec>,
+}
+
+/// LoRA fine-tuning settings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LoraSpec {
+    /// Rank of the adapters (applied to every 2-D weight).
+    pub rank: usize,
+    /// Scale numerator: the delta is `alpha / rank * a @ b`.
+    pub alpha: f64,
+    /// SHA-256 of the base state file (a canonical state encoding, e.g. the
+    /// final state of a pretraining job, i.e. its leaf `h_L`).
+    pub base_state_sha256: String,
 }
 
 fn d_wd() -> f64 {
@@ -76,6 +91,7 @@ impl Job {
             beta2: d_b2(),
             eps: d_eps(),
             checkpoint_every: d_k(),
+            lora: None,
         }
     }
 
@@ -121,6 +137,13 @@ impl Job {
             return Err(EngineError::InvalidJob(
                 "optimizer settings out of range".into(),
             ));
+        }
+        if let Some(l) = &self.lora {
+            if l.rank == 0 || l.rank > cfg.d_model || !(l.alpha.is_finite() && l.alpha > 0.0) {
+                return Err(EngineError::InvalidJob(
+                    "LoRA rank or alpha out of range".into(),
+                ));
+            }
         }
         let required = cfg.memory_estimate(self.batch_size);
         let available = available.unwrap_or_else(available_memory);

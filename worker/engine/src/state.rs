@@ -20,14 +20,14 @@
 //! file format, so a stored checkpoint is hash-checked by hashing the file.
 //! The AdamW step counter equals `step` and is not stored twice.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::tensor::{Device, Tensor, TensorData};
 use sha2::{Digest, Sha256};
 
 use crate::error::{EngineError, Result};
-use crate::model::{Lm, LmConfig};
+use crate::model::Lm;
 
 /// Magic of a full training state.
 pub const STATE_MAGIC: &[u8; 16] = b"IMPULSE-STATE-V1";
@@ -131,11 +131,12 @@ pub fn collect_params(model: &Lm) -> BTreeMap<String, HostTensor> {
     v.out
 }
 
-/// Replaces every float parameter by `f(path, shape)`; the result gets the
-/// fixed id of its path and requires gradients when `device` is autodiff.
+/// Replaces float parameters by `f(path, shape)` (`None` keeps the current
+/// value). A replaced parameter gets the fixed id of its path and keeps its
+/// trainability (frozen LoRA bases stay frozen).
 pub fn map_params<F>(model: Lm, device: &Device, mut f: F) -> Result<Lm>
 where
-    F: FnMut(&str, &[usize]) -> Result<Vec<f32>>,
+    F: FnMut(&str, &[usize]) -> Result<Option<Vec<f32>>>,
 {
     struct M<'a, F> {
         path: PathStack,
@@ -143,7 +144,7 @@ where
         f: &'a mut F,
         err: Option<EngineError>,
     }
-    impl<F: FnMut(&str, &[usize]) -> Result<Vec<f32>>> ModuleMapper for M<'_, F> {
+    impl<F: FnMut(&str, &[usize]) -> Result<Option<Vec<f32>>>> ModuleMapper for M<'_, F> {
         fn enter_module(&mut self, name: &str, _c: &str) {
             self.path.push(name);
         }
@@ -156,14 +157,15 @@ where
             let (id, old, pm) = param.consume();
             let dims = old.dims();
             match (self.f)(&name, &dims) {
-                Ok(values) if values.len() == dims.iter().product::<usize>() => {
+                Ok(Some(values)) if values.len() == dims.iter().product::<usize>() => {
                     let mut t = Tensor::<D>::from_data(TensorData::new(values, dims), self.device);
-                    if self.device.is_autodiff() {
+                    if self.device.is_autodiff() && old.is_require_grad() {
                         t = t.require_grad();
                     }
                     Param::from_mapped_value(param_id(&name), t, pm)
                 }
-                Ok(values) => {
+                Ok(None) => Param::from_mapped_value(id, old, pm),
+                Ok(Some(values)) => {
                     self.err
                         .get_or_insert(EngineError::CorruptCheckpoint(format!(
                             "{name}: {} values for shape {dims:?}",
@@ -189,6 +191,34 @@ where
         Some(e) => Err(e),
         None => Ok(model),
     }
+}
+
+/// Names of the trainable (gradient-requiring) parameters.
+pub fn trainable_names(model: &Lm) -> BTreeSet<String> {
+    struct V {
+        path: PathStack,
+        out: BTreeSet<String>,
+    }
+    impl ModuleVisitor for V {
+        fn enter_module(&mut self, name: &str, _c: &str) {
+            self.path.push(name);
+        }
+        fn exit_module(&mut self, _name: &str, _c: &str) {
+            self.path.pop();
+        }
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            if param.val().is_require_grad() {
+                let name = self.path.leaf("");
+                self.out.insert(name.trim_end_matches('.').to_string());
+            }
+        }
+    }
+    let mut v = V {
+        path: PathStack(Vec::new()),
+        out: BTreeSet::new(),
+    };
+    model.visit(&mut v);
+    v.out
 }
 
 /// SplitMix64 stream, used for the seeded initialisation.
@@ -223,10 +253,15 @@ pub fn derive_seed(tag: &[u8], parts: &[u64], extra: &[u8]) -> u64 {
 /// Seeded, backend-independent initial value of a parameter: LayerNorm
 /// `gamma` = 1, `beta`/`bias` = 0, other weights uniform in
 /// `±1/sqrt(fan_in)` (fan_in = first dimension) drawn from SplitMix64
-/// seeded with `SHA-256("impulse-init-v1" || seed_le || path)`.
+/// seeded with `SHA-256("impulse-init-v1" || seed_le || path)`. LoRA
+/// factors: `a` like a weight, `b` = 0 (the adapted model starts equal to
+/// its base).
 pub fn init_value(seed: u64, path: &str, shape: &[usize]) -> Vec<f32> {
     let n: usize = shape.iter().product();
     let last = path.rsplit('.').next().unwrap_or(path);
+    if path.contains(".lora.") && last == "b" {
+        return vec![0.0; n];
+    }
     match last {
         "gamma" => vec![1.0; n],
         "beta" | "bias" => vec![0.0; n],
@@ -240,18 +275,12 @@ pub fn init_value(seed: u64, path: &str, shape: &[usize]) -> Vec<f32> {
 }
 
 impl TrainState {
-    /// `state_0` of a job: seeded initialisation, zero moments.
-    pub fn init(config: &LmConfig, seed: u64, device: &Device) -> Result<Self> {
-        let ad = device.clone().autodiff();
-        let _guard = rng_lock();
-        let model = config.init(&ad);
-        let model = map_params(model, &ad, |p, s| Ok(init_value(seed, p, s)))?;
-        Ok(Self::with_zero_moments(model, device))
-    }
-
-    fn with_zero_moments(model: Lm, device: &Device) -> Self {
+    /// A state at step 0 with zero moments for the trainable parameters.
+    pub fn with_zero_moments(model: Lm, device: &Device) -> Self {
+        let trainable = trainable_names(&model);
         let moments = collect_params(&model)
             .into_iter()
+            .filter(|(k, _)| trainable.contains(k))
             .map(|(k, t)| {
                 let n = t.values.len();
                 let z = || Tensor::<1>::zeros([n], device);
@@ -265,11 +294,16 @@ impl TrainState {
         }
     }
 
-    /// All tensors of the state in canonical form, keyed by entry name.
+    /// All tensors of the state in canonical form, keyed by entry name:
+    /// the trainable parameters (all of them, or only the LoRA adapters
+    /// when the base is frozen; the job binds the base by its hash) and
+    /// their AdamW moments.
     pub fn entries(&self) -> BTreeMap<String, HostTensor> {
         let mut out = BTreeMap::new();
         for (k, t) in collect_params(&self.model) {
-            out.insert(format!("model/{k}"), t);
+            if self.moments.contains_key(&k) {
+                out.insert(format!("model/{k}"), t);
+            }
         }
         for (k, mo) in &self.moments {
             out.insert(format!("optim.m/{k}"), to_host(&mo.m));
@@ -288,7 +322,8 @@ impl TrainState {
         Sha256::digest(self.encode()).into()
     }
 
-    /// Hash of the model alone (parameters, model magic, step).
+    /// Hash of the whole model (every parameter, frozen ones included;
+    /// model magic and step).
     pub fn model_hash(&self) -> [u8; 32] {
         let params: BTreeMap<String, HostTensor> = collect_params(&self.model)
             .into_iter()
@@ -297,19 +332,22 @@ impl TrainState {
         Sha256::digest(encode(MODEL_MAGIC, self.step, &params)).into()
     }
 
-    /// Rebuilds a state from its canonical encoding.
-    pub fn decode(bytes: &[u8], config: &LmConfig, device: &Device) -> Result<Self> {
+    /// Rebuilds a state from its canonical encoding on top of `template`
+    /// (the job's `state_0` model, which supplies frozen parameters).
+    pub fn decode(bytes: &[u8], template: &Lm, device: &Device) -> Result<Self> {
         let (magic, step, mut entries) = decode(bytes)?;
         if &magic != STATE_MAGIC {
             return Err(EngineError::CorruptCheckpoint(
                 "not a training state".into(),
             ));
         }
+        let trainable = trainable_names(template);
         let ad = device.clone().autodiff();
         let _guard = rng_lock();
-        let model = config.init(&ad);
-        let mut seen = 0usize;
-        let model = map_params(model, &ad, |p, s| {
+        let model = map_params(template.clone(), &ad, |p, s| {
+            if !trainable.contains(p) {
+                return Ok(None);
+            }
             let t = entries
                 .remove(&format!("model/{p}"))
                 .ok_or_else(|| EngineError::CorruptCheckpoint(format!("missing model/{p}")))?;
@@ -319,11 +357,13 @@ impl TrainState {
                     t.shape
                 )));
             }
-            seen += 1;
-            Ok(t.values)
+            Ok(Some(t.values))
         })?;
         let mut moments = BTreeMap::new();
         for (k, t) in collect_params(&model) {
+            if !trainable.contains(&k) {
+                continue;
+            }
             let n = t.values.len();
             let mut take = |kind: &str| -> Result<Tensor<1>> {
                 let e = entries
@@ -348,7 +388,6 @@ impl TrainState {
                 "unexpected entry {k}"
             )));
         }
-        let _ = seen;
         Ok(Self {
             model,
             moments,

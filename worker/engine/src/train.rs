@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use burn::module::{Module, ModuleMapper, Param};
+use burn::module::{Lora, Module, ModuleMapper, Param};
 use burn::tensor::{Device, Tensor};
 use impulse_merkle::MerkleTree;
 
@@ -12,8 +12,8 @@ use crate::commit::{BuildIdentity, Commitment};
 use crate::data::{Batch, Dataset};
 use crate::error::{EngineError, Result};
 use crate::job::Job;
-use crate::model::LmConfig;
-use crate::state::{collect_params, derive_seed, Moments, TrainState};
+use crate::model::{Lm, LmConfig};
+use crate::state::{collect_params, derive_seed, init_value, map_params, Moments, TrainState};
 
 /// Backend selection at run time; all share one code path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,11 +71,25 @@ pub struct Engine {
     pub dataset: Dataset,
     pub backend: BackendKind,
     pub device: Device,
+    /// The `state_0` model (frozen LoRA base included); decoding a state
+    /// starts from it.
+    template: Lm,
 }
 
 impl Engine {
     /// Validates the job (model id, memory) and checks the dataset hash.
     pub fn new(job: Job, dataset: Dataset, backend: BackendKind) -> Result<Self> {
+        Self::with_base(job, dataset, backend, None)
+    }
+
+    /// As [`Engine::new`], with the base state (canonical state encoding,
+    /// hash-checked against `job.lora.base_state_sha256`) for LoRA jobs.
+    pub fn with_base(
+        job: Job,
+        dataset: Dataset,
+        backend: BackendKind,
+        base: Option<&[u8]>,
+    ) -> Result<Self> {
         let config = job.validate(None)?;
         if !dataset.hash_hex().eq_ignore_ascii_case(&job.dataset_sha256) {
             return Err(EngineError::DatasetHashMismatch {
@@ -85,26 +99,47 @@ impl Engine {
             });
         }
         dataset.check_context(config.context)?;
+        let device = backend.device();
+        let template = init_model(&job, &config, &device, base)?;
         Ok(Self {
             job,
             config,
             dataset,
             backend,
-            device: backend.device(),
+            device,
+            template,
         })
+    }
+
+    /// Rebuilds a state of this job from its canonical encoding.
+    pub fn decode(&self, bytes: &[u8]) -> Result<TrainState> {
+        TrainState::decode(bytes, &self.template, &self.device)
     }
 
     /// Loads the dataset from `path` (hash-checked against the job) and
     /// builds the engine.
     pub fn load(job: Job, path: &std::path::Path, backend: BackendKind) -> Result<Self> {
+        Self::load_with_base(job, path, backend, None)
+    }
+
+    /// As [`Engine::load`], with the base state of a LoRA job.
+    pub fn load_with_base(
+        job: Job,
+        path: &std::path::Path,
+        backend: BackendKind,
+        base: Option<&[u8]>,
+    ) -> Result<Self> {
         job.validate(None)?;
         let dataset = Dataset::load(path, Some(&job.dataset_sha256))?;
-        Self::new(job, dataset, backend)
+        Self::with_base(job, dataset, backend, base)
     }
 
     /// `state_0`.
     pub fn init_state(&self) -> Result<TrainState> {
-        TrainState::init(&self.config, self.job.seed, &self.device)
+        Ok(TrainState::with_zero_moments(
+            self.template.clone(),
+            &self.device,
+        ))
     }
 
     /// `batch_i` (i >= 1).
@@ -153,12 +188,18 @@ impl Engine {
     /// Held-out style evaluation: mean loss over `n` batches drawn with a
     /// separate seed tag (no dropout, no state change).
     pub fn eval_loss(&self, state: &TrainState, n: u64) -> f32 {
+        self.eval_loss_on(state, &self.dataset, n)
+    }
+
+    /// Mean loss of `state` over `n` batches of another dataset (held-out
+    /// evaluation).
+    pub fn eval_loss_on(&self, state: &TrainState, dataset: &Dataset, n: u64) -> f32 {
         let _guard = crate::state::rng_lock();
         let model = state.model.valid();
         let mut total = 0.0;
         for k in 0..n {
-            let b = self.dataset.batch(
-                derive_seed(b"impulse-eval-v1", &[self.job.seed], &[]),
+            let b = dataset.batch(
+                derive_seed(b"impulse-eval-v1", &[], &dataset.hash),
                 k,
                 self.job.batch_size,
                 self.config.context,
@@ -203,6 +244,10 @@ impl ModuleMapper for AdamW<'_> {
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
         let name = self.path.join(".");
         let (id, p, pm) = param.consume();
+        if !p.is_require_grad() {
+            // Frozen (LoRA base): unchanged, no optimizer state.
+            return Param::from_mapped_value(id, p, pm);
+        }
         let dims = p.dims();
         let n: usize = dims.iter().product();
         let g = p
@@ -344,7 +389,7 @@ impl Engine {
             .range(..=step)
             .next_back()
             .ok_or(EngineError::NoCheckpoint(step))?;
-        let mut state = TrainState::decode(bytes, &self.config, &self.device)?;
+        let mut state = self.decode(bytes)?;
         if state.step != k {
             return Err(EngineError::CorruptCheckpoint(format!(
                 "checkpoint for step {k} holds step {}",
@@ -365,7 +410,7 @@ impl Engine {
             None => self.recompute(&trace.checkpoints, step)?.encode(),
         };
         if trace.behaviour.tamper_served.contains(&step) {
-            let s = TrainState::decode(&bytes, &self.config, &self.device)?;
+            let s = self.decode(&bytes)?;
             return Ok(perturb(&s, &self.device, 1e-6)?.encode());
         }
         Ok(bytes)
@@ -394,7 +439,7 @@ impl Engine {
                 actual: hex::encode(actual),
             });
         }
-        let prev = TrainState::decode(served_prev, &self.config, &self.device)?;
+        let prev = self.decode(served_prev)?;
         if prev.step != step - 1 {
             return Err(EngineError::CorruptCheckpoint(format!(
                 "served state is step {}, expected {}",
@@ -436,6 +481,46 @@ impl Engine {
     }
 }
 
+/// Builds the `state_0` model of a job: seeded initialisation, or for LoRA
+/// the base parameters plus seeded adapters (`b` = 0).
+fn init_model(job: &Job, config: &LmConfig, device: &Device, base: Option<&[u8]>) -> Result<Lm> {
+    let ad = device.clone().autodiff();
+    let seed = job.seed;
+    let _guard = crate::state::rng_lock();
+    let model = config.init(&ad);
+    let Some(lora) = &job.lora else {
+        return map_params(model, &ad, |p, s| Ok(Some(init_value(seed, p, s))));
+    };
+    let base =
+        base.ok_or_else(|| EngineError::InvalidJob("a LoRA job needs its base state".into()))?;
+    let actual = hex::encode(crate::data::sha256(base));
+    if !actual.eq_ignore_ascii_case(&lora.base_state_sha256) {
+        return Err(EngineError::StateHashMismatch {
+            step: 0,
+            expected: lora.base_state_sha256.clone(),
+            actual,
+        });
+    }
+    let (_, _, mut entries) = crate::state::decode(base)?;
+    let model = map_params(model, &ad, |p, s| {
+        let t = entries
+            .remove(&format!("model/{p}"))
+            .ok_or_else(|| EngineError::CorruptCheckpoint(format!("base lacks model/{p}")))?;
+        if t.shape != s {
+            return Err(EngineError::CorruptCheckpoint(format!(
+                "base model/{p}: shape {:?}, expected {s:?}",
+                t.shape
+            )));
+        }
+        Ok(Some(t.values))
+    })?;
+    ad.seed(derive_seed(b"impulse-lora-v1", &[seed], &[]));
+    let model = model.apply_lora(Lora::new(lora.rank, lora.alpha));
+    map_params(model, &ad, |p, s| {
+        Ok(p.contains(".lora.").then(|| init_value(seed, p, s)))
+    })
+}
+
 /// Outcome of verifying one step.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
@@ -449,12 +534,17 @@ fn perturb(state: &TrainState, device: &Device, scale: f32) -> Result<TrainState
     let ad = device.clone().autodiff();
     let _guard = crate::state::rng_lock();
     let mut rng = crate::state::SplitMix(0xBAD);
-    let model = crate::state::map_params(state.model.clone(), &ad, |p, _| {
+    let model = map_params(state.model.clone(), &ad, |p, _| {
+        if !state.moments.contains_key(p) {
+            return Ok(None);
+        }
         let t = &params[p];
-        Ok(t.values
-            .iter()
-            .map(|v| v + scale * rng.next_sym())
-            .collect())
+        Ok(Some(
+            t.values
+                .iter()
+                .map(|v| v + scale * rng.next_sym())
+                .collect(),
+        ))
     })?;
     Ok(TrainState {
         model,

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use impulse_engine::{relative_l2, Behaviour, TrainState, Verdict};
+use impulse_engine::{relative_l2, Behaviour, Verdict};
 
 /// Recommended tolerance for cross-backend (tolerance-mode) replay.
 const TAU: f64 = 1e-4;
@@ -44,7 +44,7 @@ fn caught(b: Behaviour, bad_step: u64) -> f64 {
     // what the prover claims there.
     let prev = e.recompute(&t.checkpoints, bad_step - 1).unwrap();
     let claimed = if bad_step == 6 {
-        TrainState::decode(&t.final_state, &e.config, &e.device).unwrap()
+        e.decode(&t.final_state).unwrap()
     } else {
         // Before any later fraud the prover's state equals its own chain.
         let mut s = prev.clone();

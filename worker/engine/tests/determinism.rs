@@ -7,7 +7,7 @@ mod common;
 use std::process::Command;
 
 use common::*;
-use impulse_engine::{Behaviour, TrainState};
+use impulse_engine::Behaviour;
 
 const BIN: &str = env!("CARGO_BIN_EXE_impulse-engine");
 
@@ -122,7 +122,7 @@ fn checkpoint_reload_in_fresh_process_and_recomputed_state() {
     let (s5, h5) = e.replay(&s4.encode(), &trace.hashes[4], 5).unwrap();
     assert_eq!(h5, trace.hashes[5]);
     // Decode/encode round trip is exact.
-    let again = TrainState::decode(&s5.encode(), &e.config, &e.device).unwrap();
+    let again = e.decode(&s5.encode()).unwrap();
     assert_eq!(again.hash(), h5);
     let _ = std::fs::remove_dir_all(&dir);
 }

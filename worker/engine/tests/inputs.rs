@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use impulse_engine::{BackendKind, Dataset, Engine, EngineError, Job, LmConfig, TrainState};
+use impulse_engine::{BackendKind, Dataset, Engine, EngineError, Job, LmConfig};
 
 #[test]
 fn missing_dataset() {
@@ -93,7 +93,7 @@ fn corrupt_checkpoints_rejected() {
         [bytes.as_slice(), &[0]].concat(),
         b"garbage".to_vec(),
     ] {
-        let err = TrainState::decode(&bad, &e.config, &e.device).unwrap_err();
+        let err = e.decode(&bad).unwrap_err();
         assert!(matches!(err, EngineError::CorruptCheckpoint(_)), "{err}");
     }
     // A replay with a wrong leaf names both hashes.

@@ -2,7 +2,7 @@
 //! tests and the demo.
 //!
 //! ```text
-//! impulse-engine train  --job JOB.json --data PATH [--out DIR] [--backend flex]
+//! impulse-engine train  --job JOB.json --data PATH [--out DIR] [--backend flex] [--base STATE]
 //!     prints {"hashes": [hex..], "commitment": {..}} and stores every K-th
 //!     state as DIR/state-<step>.bin
 //! impulse-engine replay --job JOB.json --data PATH --state FILE --prev-leaf HEX --step I
@@ -32,8 +32,13 @@ fn run() -> Result<(), String> {
     let job: Job = serde_json::from_str(&job_text).map_err(|e| format!("job: {e}"))?;
     let backend = BackendKind::parse(opts.get("backend").map(String::as_str).unwrap_or("flex"))
         .map_err(|e| e.to_string())?;
+    let base = match opts.get("base") {
+        Some(p) => Some(std::fs::read(p).map_err(|e| format!("base: {e}"))?),
+        None => None,
+    };
     let engine =
-        Engine::load(job, &PathBuf::from(get("data")?), backend).map_err(|e| e.to_string())?;
+        Engine::load_with_base(job, &PathBuf::from(get("data")?), backend, base.as_deref())
+            .map_err(|e| e.to_string())?;
     match cmd.as_str() {
         "train" => {
             let out = opts.get("out").map(PathBuf::from);
