@@ -36,6 +36,12 @@ pub struct Job {
     /// Store every K-th state (K >= 1).
     #[serde(default = "d_k")]
     pub checkpoint_every: u64,
+    /// SHA-256 of the base weights file (a canonical state encoding, e.g.
+    /// the final state of a pretraining job whose hash is its leaf `h_L`,
+    /// or a safetensors file). With it, `state_0` starts from these weights
+    /// instead of the seeded initialisation. Required for LoRA.
+    #[serde(default)]
+    pub base_sha256: Option<String>,
     /// LoRA fine-tuning: train and commit only adapters on a frozen base.
     #[serde(default)]
     pub lora: Option<LoraSpec>,
@@ -48,9 +54,6 @@ pub struct LoraSpec {
     pub rank: usize,
     /// Scale numerator: the delta is `alpha / rank * a @ b`.
     pub alpha: f64,
-    /// SHA-256 of the base state file (a canonical state encoding, e.g. the
-    /// final state of a pretraining job, i.e. its leaf `h_L`).
-    pub base_state_sha256: String,
 }
 
 fn d_wd() -> f64 {
@@ -91,6 +94,7 @@ impl Job {
             beta2: d_b2(),
             eps: d_eps(),
             checkpoint_every: d_k(),
+            base_sha256: None,
             lora: None,
         }
     }
@@ -139,6 +143,11 @@ impl Job {
             ));
         }
         if let Some(l) = &self.lora {
+            if self.base_sha256.is_none() {
+                return Err(EngineError::InvalidJob(
+                    "a LoRA job needs base_sha256".into(),
+                ));
+            }
             if l.rank == 0 || l.rank > cfg.d_model || !(l.alpha.is_finite() && l.alpha > 0.0) {
                 return Err(EngineError::InvalidJob(
                     "LoRA rank or alpha out of range".into(),

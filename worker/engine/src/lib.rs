@@ -7,6 +7,7 @@
 pub mod commit;
 pub mod data;
 pub mod error;
+pub mod export;
 pub mod job;
 pub mod model;
 pub mod state;

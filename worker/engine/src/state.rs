@@ -319,7 +319,7 @@ impl TrainState {
 
     /// `h_i`: SHA-256 of the canonical encoding.
     pub fn hash(&self) -> [u8; 32] {
-        Sha256::digest(self.encode()).into()
+        hash_encoding(STATE_MAGIC, self.step, &self.entries())
     }
 
     /// Hash of the whole model (every parameter, frozen ones included;
@@ -329,7 +329,7 @@ impl TrainState {
             .into_iter()
             .map(|(k, t)| (format!("model/{k}"), t))
             .collect();
-        Sha256::digest(encode(MODEL_MAGIC, self.step, &params)).into()
+        hash_encoding(MODEL_MAGIC, self.step, &params)
     }
 
     /// Rebuilds a state from its canonical encoding on top of `template`
@@ -400,22 +400,48 @@ impl TrainState {
 pub fn encode(magic: &[u8; 16], step: u64, entries: &BTreeMap<String, HostTensor>) -> Vec<u8> {
     let total: usize = entries.values().map(|t| t.values.len() * 4 + 64).sum();
     let mut out = Vec::with_capacity(total + 32);
-    out.extend_from_slice(magic);
-    out.extend_from_slice(&step.to_le_bytes());
-    out.extend_from_slice(&(entries.len() as u32).to_le_bytes());
+    encode_into(magic, step, entries, &mut |b| out.extend_from_slice(b));
+    out
+}
+
+/// SHA-256 of the canonical encoding, streamed (no full copy in memory).
+pub fn hash_encoding(
+    magic: &[u8; 16],
+    step: u64,
+    entries: &BTreeMap<String, HostTensor>,
+) -> [u8; 32] {
+    let mut h = Sha256::new();
+    encode_into(magic, step, entries, &mut |b| h.update(b));
+    h.finalize().into()
+}
+
+/// Writes the canonical encoding piecewise to `out`.
+pub fn encode_into(
+    magic: &[u8; 16],
+    step: u64,
+    entries: &BTreeMap<String, HostTensor>,
+    out: &mut dyn FnMut(&[u8]),
+) {
+    out(magic);
+    out(&step.to_le_bytes());
+    out(&(entries.len() as u32).to_le_bytes());
+    let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
     for (name, t) in entries {
-        out.extend_from_slice(&(name.len() as u32).to_le_bytes());
-        out.extend_from_slice(name.as_bytes());
-        out.push(DTYPE_F32);
-        out.extend_from_slice(&(t.shape.len() as u32).to_le_bytes());
+        out(&(name.len() as u32).to_le_bytes());
+        out(name.as_bytes());
+        out(&[DTYPE_F32]);
+        out(&(t.shape.len() as u32).to_le_bytes());
         for d in &t.shape {
-            out.extend_from_slice(&(*d as u64).to_le_bytes());
+            out(&(*d as u64).to_le_bytes());
         }
-        for v in &t.values {
-            out.extend_from_slice(&v.to_le_bytes());
+        for chunk in t.values.chunks(1 << 14) {
+            buf.clear();
+            for v in chunk {
+                buf.extend_from_slice(&v.to_le_bytes());
+            }
+            out(&buf);
         }
     }
-    out
 }
 
 /// Parses a canonical encoding; rejects trailing bytes, unsorted or

@@ -481,44 +481,66 @@ impl Engine {
     }
 }
 
-/// Builds the `state_0` model of a job: seeded initialisation, or for LoRA
-/// the base parameters plus seeded adapters (`b` = 0).
+/// Builds the `state_0` model of a job: seeded initialisation, or the base
+/// weights (hash-checked against `job.base_sha256`); for LoRA the base is
+/// frozen and seeded adapters are attached (`b` = 0).
 fn init_model(job: &Job, config: &LmConfig, device: &Device, base: Option<&[u8]>) -> Result<Lm> {
     let ad = device.clone().autodiff();
     let seed = job.seed;
     let _guard = crate::state::rng_lock();
     let model = config.init(&ad);
-    let Some(lora) = &job.lora else {
+    let Some(base_hash) = &job.base_sha256 else {
         return map_params(model, &ad, |p, s| Ok(Some(init_value(seed, p, s))));
     };
-    let base =
-        base.ok_or_else(|| EngineError::InvalidJob("a LoRA job needs its base state".into()))?;
+    let base = base.ok_or_else(|| {
+        EngineError::InvalidJob(
+            "the job names base weights (base_sha256) but none were given".into(),
+        )
+    })?;
     let actual = hex::encode(crate::data::sha256(base));
-    if !actual.eq_ignore_ascii_case(&lora.base_state_sha256) {
+    if !actual.eq_ignore_ascii_case(base_hash) {
         return Err(EngineError::StateHashMismatch {
             step: 0,
-            expected: lora.base_state_sha256.clone(),
+            expected: base_hash.clone(),
             actual,
         });
     }
-    let (_, _, mut entries) = crate::state::decode(base)?;
+    let mut params = base_params(base)?;
     let model = map_params(model, &ad, |p, s| {
-        let t = entries
-            .remove(&format!("model/{p}"))
-            .ok_or_else(|| EngineError::CorruptCheckpoint(format!("base lacks model/{p}")))?;
+        let t = params
+            .remove(p)
+            .ok_or_else(|| EngineError::CorruptCheckpoint(format!("base lacks {p}")))?;
         if t.shape != s {
             return Err(EngineError::CorruptCheckpoint(format!(
-                "base model/{p}: shape {:?}, expected {s:?}",
+                "base {p}: shape {:?}, expected {s:?}",
                 t.shape
             )));
         }
         Ok(Some(t.values))
     })?;
+    let Some(lora) = &job.lora else {
+        return Ok(model);
+    };
     ad.seed(derive_seed(b"impulse-lora-v1", &[seed], &[]));
     let model = model.apply_lora(Lora::new(lora.rank, lora.alpha));
     map_params(model, &ad, |p, s| {
         Ok(p.contains(".lora.").then(|| init_value(seed, p, s)))
     })
+}
+
+/// Parameters of a base weights file: a canonical state encoding (its
+/// `model/` entries) or safetensors.
+pub fn base_params(bytes: &[u8]) -> Result<BTreeMap<String, crate::state::HostTensor>> {
+    if bytes.starts_with(crate::state::STATE_MAGIC) || bytes.starts_with(crate::state::MODEL_MAGIC)
+    {
+        let (_, _, entries) = crate::state::decode(bytes)?;
+        Ok(entries
+            .into_iter()
+            .filter_map(|(k, v)| k.strip_prefix("model/").map(|k| (k.to_string(), v)))
+            .collect())
+    } else {
+        crate::export::from_safetensors(bytes)
+    }
 }
 
 /// Outcome of verifying one step.

@@ -32,10 +32,10 @@ fn lora_trains_only_adapters_and_lowers_held_out_loss() {
     let mut fj = Job::new("lm-test", &train.hash_hex(), 32, 30, 8);
     fj.lr = 1e-2;
     fj.checkpoint_every = 10;
+    fj.base_sha256 = Some(hex::encode(pt.hashes[30]));
     fj.lora = Some(LoraSpec {
         rank: 4,
         alpha: 8.0,
-        base_state_sha256: hex::encode(pt.hashes[30]),
     });
     // Without (or with a wrong) base it is refused.
     assert!(Engine::new(fj.clone(), train.clone(), BackendKind::Flex).is_err());

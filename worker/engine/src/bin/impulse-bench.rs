@@ -38,8 +38,16 @@ fn main() {
     let ds = Dataset::load(&data, None).expect("dataset");
     let mut rows = Vec::new();
     println!(
-        "{:<10} {:>9} {:>8} {:>10} {:>9} {:>9} {:>10} {:>11}",
-        "model", "params", "steps/s", "tokens/s", "step ms", "hash %", "replay/x", "ckpt bytes"
+        "{:<10} {:>9} {:>8} {:>10} {:>9} {:>9} {:>10} {:>12} {:>11}",
+        "model",
+        "params",
+        "steps/s",
+        "tokens/s",
+        "step ms",
+        "hash %",
+        "replay/x",
+        "replay/(x+h)",
+        "ckpt bytes"
     );
     for model in models.split(',') {
         let job = Job::new(model, &ds.hash_hex(), 1, steps + 1, 16);
@@ -83,12 +91,13 @@ fn main() {
             "step_ms": step_s * 1e3,
             "hash_merkle_overhead_pct": 100.0 * t_hash / t_step,
             "replay_over_step": t_replay / t_step,
+            "replay_over_step_plus_hash": t_replay / (t_step + t_hash),
             "checkpoint_bytes": size,
             "cpu_tier": impulse_engine::commit::cpu_tier(),
             "profile": if cfg!(debug_assertions) { "dev" } else { "release" },
         });
         println!(
-            "{:<10} {:>9} {:>8.2} {:>10.0} {:>9.1} {:>9.2} {:>10.3} {:>11}",
+            "{:<10} {:>9} {:>8.2} {:>10.0} {:>9.1} {:>9.2} {:>10.3} {:>12.3} {:>11}",
             model,
             e.config.num_params(),
             1.0 / step_s,
@@ -96,6 +105,7 @@ fn main() {
             step_s * 1e3,
             100.0 * t_hash / t_step,
             t_replay / t_step,
+            t_replay / (t_step + t_hash),
             size
         );
         rows.push(row);
