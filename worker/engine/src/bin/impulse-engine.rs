@@ -3,8 +3,9 @@
 //!
 //! ```text
 //! impulse-engine train  --job JOB.json --data PATH [--out DIR] [--backend flex] [--base STATE]
-//!     prints {"hashes": [hex..], "commitment": {..}} and stores every K-th
-//!     state as DIR/state-<step>.bin
+//!     [--export MODEL.safetensors]
+//!     prints {"hashes": [hex..], "commitment": {..}}, stores every K-th
+//!     state as DIR/state-<step>.bin and exports the final model
 //! impulse-engine replay --job JOB.json --data PATH --state FILE --prev-leaf HEX --step I
 //!     prints h'_I (hex)
 //! ```
@@ -45,6 +46,24 @@ fn run() -> Result<(), String> {
             let trace = engine
                 .prove(&Behaviour::honest(), out.as_ref())
                 .map_err(|e| e.to_string())?;
+            if let Some(path) = opts.get("export") {
+                let last = engine
+                    .decode(&trace.final_state)
+                    .map_err(|e| e.to_string())?;
+                let meta = std::collections::BTreeMap::from([
+                    ("impulse.job".to_string(), job_text.trim().to_string()),
+                    (
+                        "impulse.merkle_root".to_string(),
+                        trace.commitment.merkle_root.clone(),
+                    ),
+                    (
+                        "impulse.final_model_sha256".to_string(),
+                        trace.commitment.final_model_sha256.clone(),
+                    ),
+                ]);
+                let bytes = impulse_engine::export::export_safetensors(&last, &meta);
+                std::fs::write(path, bytes).map_err(|e| format!("export: {e}"))?;
+            }
             let hashes: Vec<String> = trace.hashes.iter().map(hex::encode).collect();
             let v = serde_json::json!({ "hashes": hashes, "commitment": trace.commitment });
             println!("{v}");
