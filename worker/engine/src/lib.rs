@@ -4,6 +4,7 @@
 //!
 //! See `README.md` for the canonical encoding and the determinism rules.
 
+pub mod classifier;
 pub mod commit;
 pub mod data;
 pub mod error;

@@ -49,10 +49,11 @@ pub struct Moments {
     pub v: Tensor<1>,
 }
 
-/// `state_i`: parameters, optimizer state, step (= RNG position).
+/// `state_i`: parameters, optimizer state, step (= RNG position). Generic
+/// over the model (the LM by default, or the MLP classifier).
 #[derive(Debug, Clone)]
-pub struct TrainState {
-    pub model: Lm,
+pub struct TrainState<M = Lm> {
+    pub model: M,
     pub moments: BTreeMap<String, Moments>,
     pub step: u64,
 }
@@ -105,7 +106,7 @@ pub fn to_host<const D: usize>(t: &Tensor<D>) -> HostTensor {
 /// Collects every float parameter by module path. Parameter paths come from
 /// the module tree; the final component is the field name recorded by the
 /// visitor (burn passes it as the last `enter_module`).
-pub fn collect_params(model: &Lm) -> BTreeMap<String, HostTensor> {
+pub fn collect_params<M: Module>(model: &M) -> BTreeMap<String, HostTensor> {
     struct V {
         path: PathStack,
         out: BTreeMap<String, HostTensor>,
@@ -134,7 +135,7 @@ pub fn collect_params(model: &Lm) -> BTreeMap<String, HostTensor> {
 /// Replaces float parameters by `f(path, shape)` (`None` keeps the current
 /// value). A replaced parameter gets the fixed id of its path and keeps its
 /// trainability (frozen LoRA bases stay frozen).
-pub fn map_params<F>(model: Lm, device: &Device, mut f: F) -> Result<Lm>
+pub fn map_params<N: Module, F>(model: N, device: &Device, mut f: F) -> Result<N>
 where
     F: FnMut(&str, &[usize]) -> Result<Option<Vec<f32>>>,
 {
@@ -194,7 +195,7 @@ where
 }
 
 /// Names of the trainable (gradient-requiring) parameters.
-pub fn trainable_names(model: &Lm) -> BTreeSet<String> {
+pub fn trainable_names<M: Module>(model: &M) -> BTreeSet<String> {
     struct V {
         path: PathStack,
         out: BTreeSet<String>,
@@ -274,9 +275,9 @@ pub fn init_value(seed: u64, path: &str, shape: &[usize]) -> Vec<f32> {
     }
 }
 
-impl TrainState {
+impl<M: Module> TrainState<M> {
     /// A state at step 0 with zero moments for the trainable parameters.
-    pub fn with_zero_moments(model: Lm, device: &Device) -> Self {
+    pub fn with_zero_moments(model: M, device: &Device) -> Self {
         let trainable = trainable_names(&model);
         let moments = collect_params(&model)
             .into_iter()
@@ -334,7 +335,7 @@ impl TrainState {
 
     /// Rebuilds a state from its canonical encoding on top of `template`
     /// (the job's `state_0` model, which supplies frozen parameters).
-    pub fn decode(bytes: &[u8], template: &Lm, device: &Device) -> Result<Self> {
+    pub fn decode(bytes: &[u8], template: &M, device: &Device) -> Result<Self> {
         let (magic, step, mut entries) = decode(bytes)?;
         if &magic != STATE_MAGIC {
             return Err(EngineError::CorruptCheckpoint(

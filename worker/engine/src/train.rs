@@ -163,24 +163,17 @@ impl Engine {
         let loss = model.loss(batch, &ad);
         let grads = loss.backward();
         let job = &self.job;
-        let t = i as i32;
-        let mut mapper = AdamW {
-            path: Vec::new(),
-            grads: &grads,
-            prev: &prev.moments,
-            out: BTreeMap::new(),
+        let opt = AdamWSettings {
             lr: job.lr,
-            wd: job.weight_decay,
-            b1: job.beta1,
-            b2: job.beta2,
+            weight_decay: job.weight_decay,
+            beta1: job.beta1,
+            beta2: job.beta2,
             eps: job.eps,
-            bc1: 1.0 - job.beta1.powi(t),
-            bc2: 1.0 - job.beta2.powi(t),
         };
-        let model = model.map(&mut mapper);
+        let (model, moments) = adamw_update(model, &grads, &prev.moments, &opt, i);
         TrainState {
             model,
-            moments: mapper.out,
+            moments,
             step: i,
         }
     }
@@ -218,6 +211,44 @@ impl Engine {
     pub fn build_identity(&self) -> BuildIdentity {
         BuildIdentity::current(self.backend.name())
     }
+}
+
+/// AdamW hyper-parameters.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AdamWSettings {
+    pub lr: f64,
+    pub weight_decay: f64,
+    pub beta1: f64,
+    pub beta2: f64,
+    pub eps: f64,
+}
+
+/// One AdamW update of every trainable parameter of `model` (step `i`,
+/// 1-based), returning the new model and moments. Frozen parameters are
+/// left as they are.
+pub fn adamw_update<M: Module>(
+    model: M,
+    grads: &burn::tensor::Gradients,
+    prev: &BTreeMap<String, Moments>,
+    opt: &AdamWSettings,
+    i: u64,
+) -> (M, BTreeMap<String, Moments>) {
+    let t = i as i32;
+    let mut mapper = AdamW {
+        path: Vec::new(),
+        grads,
+        prev,
+        out: BTreeMap::new(),
+        lr: opt.lr,
+        wd: opt.weight_decay,
+        b1: opt.beta1,
+        b2: opt.beta2,
+        eps: opt.eps,
+        bc1: 1.0 - opt.beta1.powi(t),
+        bc2: 1.0 - opt.beta2.powi(t),
+    };
+    let model = model.map(&mut mapper);
+    (model, mapper.out)
 }
 
 struct AdamW<'a> {
