@@ -64,4 +64,4 @@ if ((${#too_big[@]} > 0)); then
 fi
 
 echo "VM checks (cosmwasm-vm, wasmd capabilities):"
-cargo run --locked --quiet -p impulse-gas -- check "${files[@]}"
+gas_tool check "${files[@]}"

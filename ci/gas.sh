@@ -8,4 +8,4 @@ cd "$IMPULSE_ROOT"
 
 ensure_binaryen
 bash ci/build-wasm.sh
-cargo run --locked --quiet -p impulse-gas -- bench --json artifacts/gas.json "$@"
+gas_tool bench --json artifacts/gas.json "$@"

@@ -35,3 +35,16 @@ ensure_binaryen() {
     npm ci --prefix "$IMPULSE_ROOT/ci" --no-audit --no-fund --loglevel=error >&2
     [[ -x "$WASM_OPT" ]] || die "npm ci did not install $WASM_OPT"
 }
+
+# Runs the impulse-gas tool (VM check, bench, schema). ci/test.sh builds it
+# with the rest of the workspace and points IMPULSE_GAS_BIN at it; alone, a
+# script builds just this package. (Building it with `-p` inside test.sh would
+# compile cosmwasm-vm and wasmer twice: feature unification differs between
+# `-p impulse-gas` and `--workspace --all-targets`.)
+gas_tool() {
+    if [[ -n "${IMPULSE_GAS_BIN:-}" ]]; then
+        "$IMPULSE_GAS_BIN" "$@"
+    else
+        cargo run --locked --quiet -p impulse-gas -- "$@"
+    fi
+}

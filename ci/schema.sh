@@ -6,7 +6,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$IMPULSE_ROOT"
 
-cargo run --locked --quiet -p impulse-gas -- schema --out schema
+gas_tool schema --out schema
 
 changes="$(git status --porcelain --untracked-files=all -- schema/)"
 if [[ -n "$changes" ]]; then

@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
 # The project's single test command: `bash ci/test.sh` (also what .ci/run
 # runs). From a clean clone it installs what it needs (the pinned toolchain,
-# the wasm32 target, binaryen), then: fmt, clippy, the wasm build with the VM
-# checks, the schema drift check, the test suite, and the gas table.
+# the wasm32 target, binaryen), then: fmt, clippy, the native build (every
+# target, once), the wasm build with the VM checks, the schema drift check, the test suite, and the gas table.
 # `bash ci/test.sh clippy test` runs only the named stages (toolchain, binaryen,
-# fmt, clippy, wasm, schema, test, gas).
+# fmt, clippy, build, wasm, schema, test, gas).
 # With CI=true the cargo target dir is kept outside the clone
 # (${IMPULSE_CI_TARGET:-/var/tmp/impulse-ci-target}) so re-runs are incremental.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$IMPULSE_ROOT"
 
-STAGES=(toolchain binaryen fmt clippy wasm schema test gas)
+STAGES=(toolchain binaryen fmt clippy build wasm schema test gas)
+if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
+    echo "usage: bash ci/test.sh [STAGE...]   (default: every stage, in this order)"
+    echo "stages: ${STAGES[*]}"
+    echo "CI=true keeps the cargo target dir in \${IMPULSE_CI_TARGET:-/var/tmp/impulse-ci-target}"
+    exit 0
+fi
 ONLY=("$@")
 for o in "${ONLY[@]}"; do
     [[ " ${STAGES[*]} " == *" $o "* ]] || die "unknown stage '$o' (stages: ${STAGES[*]})"
@@ -37,12 +43,14 @@ summary() {
 }
 trap summary EXIT
 
+selected() {
+    ((${#ONLY[@]} == 0)) || [[ " ${ONLY[*]} " == *" $1 "* ]]
+}
+
 stage() {
     local name=$1
     shift
-    if ((${#ONLY[@]} > 0)) && [[ " ${ONLY[*]} " != *" $name "* ]]; then
-        return 0
-    fi
+    selected "$name" || return 0
     CURRENT=$name
     local n=0 i
     for i in "${!STAGES[@]}"; do [[ "${STAGES[$i]}" == "$name" ]] && n=$((i + 1)); done
@@ -90,6 +98,7 @@ run_tests() {
             n++
         }
         END {
+            if (n == 0) { print "no test results (did the build fail?)"; exit }
             printf "\n%d test binaries, %d ignored\n", n, g
             printf "%d passed, %d failed\n", p, f
         }' "$log")
@@ -104,8 +113,14 @@ FMT_COLOR=auto
 [[ "${CARGO_TERM_COLOR:-}" == never ]] && FMT_COLOR=never
 stage fmt cargo fmt --all -- --check --color "$FMT_COLOR"
 stage clippy cargo clippy --locked --workspace --all-targets -- -D warnings
+# Every native target in one go (the test binaries and impulse-gas share one
+# feature resolution, so nothing is compiled twice).
+stage build cargo build --locked --workspace --all-targets
+if selected build; then
+    export IMPULSE_GAS_BIN="$TARGET_DIR/debug/impulse-gas"
+fi
 stage wasm bash ci/build-wasm.sh
 stage schema bash ci/schema.sh
 stage test run_tests
-stage gas cargo run --locked --quiet -p impulse-gas -- bench --json artifacts/gas.json
+stage gas gas_tool bench --json artifacts/gas.json
 CURRENT=""
