@@ -37,14 +37,14 @@ ensure_binaryen() {
 }
 
 # Runs the impulse-gas tool (VM check, bench, schema). ci/test.sh builds it
-# with the rest of the workspace and points IMPULSE_GAS_BIN at it; alone, a
-# script builds just this package. (Building it with `-p` inside test.sh would
-# compile cosmwasm-vm and wasmer twice: feature unification differs between
-# `-p impulse-gas` and `--workspace --all-targets`.)
+# with the rest of the workspace and points IMPULSE_GAS_BIN at it. Otherwise
+# it is built here with `--workspace --bin`, which resolves features for the
+# whole workspace like test.sh does; `-p impulse-gas` would resolve them for
+# that package alone and compile cosmwasm-vm and wasmer a second time.
 gas_tool() {
-    if [[ -n "${IMPULSE_GAS_BIN:-}" ]]; then
-        "$IMPULSE_GAS_BIN" "$@"
-    else
-        cargo run --locked --quiet -p impulse-gas -- "$@"
+    if [[ -z "${IMPULSE_GAS_BIN:-}" ]]; then
+        cargo build --locked --quiet --workspace --bin impulse-gas
+        IMPULSE_GAS_BIN="$TARGET_DIR/debug/impulse-gas"
     fi
+    "$IMPULSE_GAS_BIN" "$@"
 }
