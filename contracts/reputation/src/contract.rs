@@ -114,21 +114,9 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
 
 /// `MAJOR.MINOR.PATCH` as numbers, for comparing versions.
 fn parse_version(version: &str) -> Result<(u64, u64, u64), ContractError> {
-    let invalid = || ContractError::InvalidVersion {
+    impulse_types::version::parse_semver(version).ok_or_else(|| ContractError::InvalidVersion {
         version: version.to_string(),
-    };
-    let mut parts = version
-        .split('.')
-        .map(|p| p.parse::<u64>().map_err(|_| invalid()));
-    let parsed = (
-        parts.next().ok_or_else(invalid)??,
-        parts.next().ok_or_else(invalid)??,
-        parts.next().ok_or_else(invalid)??,
-    );
-    if parts.next().is_some() {
-        return Err(invalid());
-    }
-    Ok(parsed)
+    })
 }
 
 /// Refuses another contract's state and any downgrade. The storage layout has

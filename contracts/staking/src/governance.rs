@@ -276,20 +276,9 @@ pub fn accept_governance(deps: DepsMut, sender: Addr) -> Result<Response, Contra
 }
 
 fn parse_version(v: &str) -> Result<(u64, u64, u64), ContractError> {
-    let bad = || ContractError::InvalidVersion {
+    impulse_types::version::parse_semver(v).ok_or_else(|| ContractError::InvalidVersion {
         version: v.to_string(),
-    };
-    let core = v.split(['-', '+']).next().ok_or_else(bad)?;
-    let mut parts = core.split('.').map(|p| p.parse::<u64>().map_err(|_| bad()));
-    let out = (
-        parts.next().ok_or_else(bad)??,
-        parts.next().ok_or_else(bad)??,
-        parts.next().ok_or_else(bad)??,
-    );
-    if parts.next().is_some() {
-        return Err(bad());
-    }
-    Ok(out)
+    })
 }
 
 /// A migration must keep the contract name and must not go back in version.

@@ -11,5 +11,6 @@ pub mod funds;
 pub mod math;
 pub mod reputation;
 pub mod staking;
+pub mod version;
 
 pub use common::{Backend, Capacity, DEFAULT_DENOM};
