@@ -66,6 +66,10 @@ pub struct Commitment {
     /// SHA-256 of the job JSON.
     pub job_sha256: String,
     pub dataset_sha256: String,
+    /// SHA-256 of the `tokenizer.json` the dataset was tokenized with;
+    /// absent for the byte tokenizer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokenizer_sha256: Option<String>,
     /// `L`: the tree has `L + 1` leaves `h_0..h_L`.
     pub steps: u64,
     /// impulse-merkle root over `h_0..h_L`.

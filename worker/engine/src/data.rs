@@ -5,12 +5,18 @@
 //! seed_le || i_le || r_le)[0..8]) mod (n - T)` where `n` is the number of
 //! tokens and `T` the context length; the row holds tokens `offset..offset+T+1`
 //! (inputs are the first `T`, targets the last `T`).
+//!
+//! With a `tokenizer.json` the dataset's identity is (file hash, tokenizer
+//! hash) and the row offsets come from `SHA-256("impulse-batch-tok-v1" ||
+//! dataset_hash || tokenizer_hash || seed_le || i_le || r_le)` instead, so a
+//! job's batches depend on the tokenizer as well as on the tokens it yields.
 
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
 use crate::error::{EngineError, Result};
+use crate::tokenizer::Tokenizer;
 
 /// Byte-level tokenizer: one token per byte, vocabulary of 256.
 #[derive(Debug, Clone, Copy, Default)]
@@ -37,22 +43,33 @@ pub fn sha256(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
 }
 
-/// A tokenized dataset with the SHA-256 of its file bytes.
+/// A tokenized dataset with the SHA-256 of its file bytes (and of its
+/// tokenizer, when it is not the byte tokenizer).
 #[derive(Debug, Clone)]
 pub struct Dataset {
     /// SHA-256 of the raw file bytes (what the job names).
     pub hash: [u8; 32],
-    /// Byte-level tokens.
+    /// Token ids (bytes, or ids of the `tokenizer.json`).
     pub tokens: Vec<u32>,
+    /// Vocabulary size of the tokenizer (every token is below it).
+    pub vocab: usize,
+    /// SHA-256 of the `tokenizer.json` file; `None` for the byte tokenizer.
+    pub tokenizer_sha256: Option<[u8; 32]>,
     /// Where it was loaded from.
     pub path: PathBuf,
 }
 
 impl Dataset {
-    /// Loads a dataset from a local path and checks its SHA-256 against
-    /// `expected` (hex), if given. `.jsonl` files hold one JSON object per
-    /// line with a `"text"` field; anything else is read as UTF-8 text.
+    /// Loads a dataset from a local path with the byte tokenizer and checks
+    /// its SHA-256 against `expected` (hex), if given. `.jsonl` files hold
+    /// one JSON object per line with a `"text"` field; anything else is read
+    /// as UTF-8 text.
     pub fn load(path: &Path, expected: Option<&str>) -> Result<Self> {
+        Self::load_with(path, expected, &Tokenizer::Byte)
+    }
+
+    /// As [`Dataset::load`], tokenized with `tokenizer`.
+    pub fn load_with(path: &Path, expected: Option<&str>, tokenizer: &Tokenizer) -> Result<Self> {
         let bytes = std::fs::read(path).map_err(|source| EngineError::DatasetMissing {
             path: path.to_path_buf(),
             source,
@@ -96,15 +113,22 @@ impl Dataset {
         } else {
             String::from_utf8(bytes).map_err(|e| corrupt(format!("not UTF-8 text: {e}")))?
         };
-        let tokens = ByteTokenizer.encode(&text);
+        let tokens = tokenizer.encode(&text)?;
         if tokens.is_empty() {
             return Err(corrupt("no text".into()));
         }
         Ok(Self {
             hash,
             tokens,
+            vocab: tokenizer.vocab_size(),
+            tokenizer_sha256: tokenizer.sha256(),
             path: path.to_path_buf(),
         })
+    }
+
+    /// Hex SHA-256 of the tokenizer file; `None` for the byte tokenizer.
+    pub fn tokenizer_hex(&self) -> Option<String> {
+        self.tokenizer_sha256.map(hex::encode)
     }
 
     /// Dataset hash as hex.
@@ -134,8 +158,17 @@ impl Dataset {
         let mut tokens = Vec::with_capacity(batch * (context + 1));
         for r in 0..batch as u64 {
             let mut h = Sha256::new();
-            h.update(b"impulse-batch-v1");
-            h.update(self.hash);
+            match &self.tokenizer_sha256 {
+                None => {
+                    h.update(b"impulse-batch-v1");
+                    h.update(self.hash);
+                }
+                Some(tok) => {
+                    h.update(b"impulse-batch-tok-v1");
+                    h.update(self.hash);
+                    h.update(tok);
+                }
+            }
             h.update(seed.to_le_bytes());
             h.update(step.to_le_bytes());
             h.update(r.to_le_bytes());

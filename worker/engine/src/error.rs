@@ -20,6 +20,24 @@ pub enum EngineError {
     },
     #[error("dataset {path} is unusable: {reason}")]
     DatasetCorrupt { path: PathBuf, reason: String },
+    #[error("tokenizer not found at {path}: {source}")]
+    TokenizerMissing {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("tokenizer hash mismatch for {path}: expected {expected}, found {actual}")]
+    TokenizerHashMismatch {
+        path: PathBuf,
+        expected: String,
+        actual: String,
+    },
+    #[error("tokenizer {path} is unusable: {reason}")]
+    TokenizerCorrupt { path: PathBuf, reason: String },
+    /// The dataset was tokenized with another tokenizer than the job names
+    /// (`byte` for the byte tokenizer, else the `tokenizer.json` SHA-256).
+    #[error("dataset tokenizer is {actual} but the job names {expected}")]
+    TokenizerMismatch { expected: String, actual: String },
     #[error("unknown model id {id:?} (known: {known})")]
     UnknownModel { id: String, known: String },
     #[error("invalid model config: {0}")]

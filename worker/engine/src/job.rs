@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::data::ByteTokenizer;
 use crate::error::{EngineError, Result};
 use crate::model::LmConfig;
 
@@ -17,6 +18,12 @@ pub struct Job {
     pub model_config: Option<LmConfig>,
     /// SHA-256 (hex) of the dataset file.
     pub dataset_sha256: String,
+    /// SHA-256 (hex) of a local `tokenizer.json`; `None`: the byte
+    /// tokenizer. The model's vocabulary follows the tokenizer's size and
+    /// the batches depend on this hash. Omitted from the JSON (and so from
+    /// the job hash) when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokenizer_sha256: Option<String>,
     /// Job seed: initialisation, batches and every random draw.
     pub seed: u64,
     /// Number of steps `L`.
@@ -85,6 +92,7 @@ impl Job {
             model: model.to_string(),
             model_config: None,
             dataset_sha256: dataset_sha256.to_string(),
+            tokenizer_sha256: None,
             seed,
             steps,
             batch_size,
@@ -99,8 +107,16 @@ impl Job {
         }
     }
 
-    /// Resolves and validates the model configuration.
+    /// Resolves and validates the model configuration for the byte
+    /// tokenizer's vocabulary (256).
     pub fn model_config(&self) -> Result<LmConfig> {
+        self.model_config_for(ByteTokenizer::VOCAB)
+    }
+
+    /// Resolves and validates the model configuration for a tokenizer of
+    /// `vocab` tokens: a registry model takes that vocabulary; a custom
+    /// `model_config` must already have it.
+    pub fn model_config_for(&self, vocab: usize) -> Result<LmConfig> {
         let cfg = match (self.model.as_str(), &self.model_config) {
             ("custom", Some(c)) => c.clone(),
             ("custom", None) => {
@@ -108,21 +124,33 @@ impl Job {
                     "model \"custom\" needs model_config".into(),
                 ))
             }
-            (id, None) => LmConfig::from_id(id)?,
+            (id, None) => LmConfig::from_id(id)?.with_vocab(vocab),
             (_, Some(_)) => {
                 return Err(EngineError::InvalidJob(
                     "model_config is only allowed with model \"custom\"".into(),
                 ))
             }
         };
+        if cfg.vocab != vocab {
+            return Err(EngineError::InvalidConfig(format!(
+                "model_config.vocab is {} but the tokenizer has {vocab} tokens",
+                cfg.vocab
+            )));
+        }
         cfg.validate()?;
         Ok(cfg)
     }
 
     /// Validates the job and checks that training fits in `available` bytes
     /// (`None`: the machine's available memory).
+    /// The byte tokenizer is assumed; see [`Job::validate_for`].
     pub fn validate(&self, available: Option<u64>) -> Result<LmConfig> {
-        let cfg = self.model_config()?;
+        self.validate_for(available, ByteTokenizer::VOCAB)
+    }
+
+    /// As [`Job::validate`] for a tokenizer of `vocab` tokens.
+    pub fn validate_for(&self, available: Option<u64>, vocab: usize) -> Result<LmConfig> {
+        let cfg = self.model_config_for(vocab)?;
         if self.batch_size == 0 || self.steps == 0 || self.checkpoint_every == 0 {
             return Err(EngineError::InvalidJob(
                 "steps, batch_size and checkpoint_every must be positive".into(),
@@ -141,6 +169,13 @@ impl Job {
             return Err(EngineError::InvalidJob(
                 "optimizer settings out of range".into(),
             ));
+        }
+        if let Some(t) = &self.tokenizer_sha256 {
+            if t.len() != 64 || hex::decode(t).is_err() {
+                return Err(EngineError::InvalidJob(
+                    "tokenizer_sha256 must be 64 hex digits".into(),
+                ));
+            }
         }
         if let Some(l) = &self.lora {
             if self.base_sha256.is_none() {

@@ -12,6 +12,7 @@ pub mod export;
 pub mod job;
 pub mod model;
 pub mod state;
+pub mod tokenizer;
 pub mod train;
 
 pub use commit::{BuildIdentity, Commitment};
@@ -20,4 +21,5 @@ pub use error::{EngineError, Result};
 pub use job::Job;
 pub use model::{Lm, LmConfig};
 pub use state::TrainState;
+pub use tokenizer::Tokenizer;
 pub use train::{relative_l2, BackendKind, Behaviour, Engine, Trace, Verdict};

@@ -10,8 +10,9 @@ use burn::nn::transformer::{
 use burn::nn::{Embedding, EmbeddingConfig, LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
-use crate::data::{Batch, ByteTokenizer};
+use crate::data::Batch;
 use crate::error::EngineError;
+use crate::tokenizer::MAX_VOCAB;
 
 /// Configuration of the causal transformer LM.
 #[derive(Config, Debug, PartialEq)]
@@ -27,7 +28,8 @@ pub struct LmConfig {
     /// Feed-forward width.
     #[config(default = 0)]
     pub d_ff: usize,
-    /// Vocabulary size (256 for the byte tokenizer).
+    /// Vocabulary size: 256 for the byte tokenizer, else the
+    /// `tokenizer.json`'s size (the engine sets it for registry models).
     #[config(default = 256)]
     pub vocab: usize,
     /// Dropout probability (re-seeded from (job seed, step) every step).
@@ -74,8 +76,8 @@ impl LmConfig {
         if !self.d_model.is_multiple_of(self.n_heads) {
             return bad("n_heads must divide d_model");
         }
-        if self.vocab != ByteTokenizer::VOCAB {
-            return bad("vocab must be 256 (byte tokenizer)");
+        if self.vocab == 0 || self.vocab > MAX_VOCAB {
+            return bad("vocab must be in 1..=2^20 (the tokenizer's vocabulary size)");
         }
         if !(0.0..1.0).contains(&self.dropout) {
             return bad("dropout must be in [0, 1)");

@@ -14,6 +14,7 @@ use crate::error::{EngineError, Result};
 use crate::job::Job;
 use crate::model::{Lm, LmConfig};
 use crate::state::{collect_params, derive_seed, init_value, map_params, Moments, TrainState};
+use crate::tokenizer::Tokenizer;
 
 /// Backend selection at run time; all share one code path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,7 +91,15 @@ impl Engine {
         backend: BackendKind,
         base: Option<&[u8]>,
     ) -> Result<Self> {
-        let config = job.validate(None)?;
+        let config = job.validate_for(None, dataset.vocab)?;
+        let named = job.tokenizer_sha256.as_deref().map(str::to_ascii_lowercase);
+        if dataset.tokenizer_hex() != named {
+            let show = |t: Option<String>| t.unwrap_or_else(|| "byte".into());
+            return Err(EngineError::TokenizerMismatch {
+                expected: show(named),
+                actual: show(dataset.tokenizer_hex()),
+            });
+        }
         if !dataset.hash_hex().eq_ignore_ascii_case(&job.dataset_sha256) {
             return Err(EngineError::DatasetHashMismatch {
                 path: dataset.path.clone(),
@@ -129,8 +138,41 @@ impl Engine {
         backend: BackendKind,
         base: Option<&[u8]>,
     ) -> Result<Self> {
-        job.validate(None)?;
-        let dataset = Dataset::load(path, Some(&job.dataset_sha256))?;
+        Self::load_with(job, path, None, backend, base)
+    }
+
+    /// Loads the tokenizer (a local `tokenizer.json`, hash-checked against
+    /// `job.tokenizer_sha256`; the byte tokenizer when the job names none)
+    /// and the dataset, then builds the engine. The model's vocabulary is
+    /// the tokenizer's.
+    pub fn load_with(
+        job: Job,
+        path: &std::path::Path,
+        tokenizer: Option<&std::path::Path>,
+        backend: BackendKind,
+        base: Option<&[u8]>,
+    ) -> Result<Self> {
+        // An unknown model id fails before any file is read.
+        if job.model != "custom" {
+            LmConfig::from_id(&job.model)?;
+        }
+        let tok =
+            match (tokenizer, &job.tokenizer_sha256) {
+                (None, None) => Tokenizer::Byte,
+                (Some(p), Some(h)) => Tokenizer::load(p, Some(h))?,
+                (None, Some(_)) => return Err(EngineError::InvalidJob(
+                    "the job names a tokenizer (tokenizer_sha256) but no tokenizer.json was given"
+                        .into(),
+                )),
+                (Some(p), None) => {
+                    return Err(EngineError::InvalidJob(format!(
+                        "a tokenizer ({}) was given but the job names none (tokenizer_sha256)",
+                        p.display()
+                    )))
+                }
+            };
+        job.validate_for(None, tok.vocab_size())?;
+        let dataset = Dataset::load_with(path, Some(&job.dataset_sha256), &tok)?;
         Self::with_base(job, dataset, backend, base)
     }
 
@@ -393,6 +435,7 @@ impl Engine {
         let commitment = Commitment {
             job_sha256: hex::encode(self.job.hash()),
             dataset_sha256: self.dataset.hash_hex(),
+            tokenizer_sha256: self.dataset.tokenizer_hex(),
             steps: l,
             merkle_root: hex::encode(tree.root()),
             final_model_sha256: hex::encode(state.model_hash()),

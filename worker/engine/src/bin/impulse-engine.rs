@@ -2,12 +2,15 @@
 //! tests and the demo.
 //!
 //! ```text
-//! impulse-engine train  --job JOB.json --data PATH [--out DIR] [--backend flex] [--base STATE]
-//!     [--export MODEL.safetensors]
+//! impulse-engine train  --job JOB.json --data PATH [--tokenizer tokenizer.json] [--out DIR]
+//!     [--backend flex] [--base STATE] [--export MODEL.safetensors]
 //!     prints {"hashes": [hex..], "commitment": {..}}, stores every K-th
 //!     state as DIR/state-<step>.bin and exports the final model
-//! impulse-engine replay --job JOB.json --data PATH --state FILE --prev-leaf HEX --step I
+//! impulse-engine replay --job JOB.json --data PATH [--tokenizer tokenizer.json] --state FILE
+//!     --prev-leaf HEX --step I
 //!     prints h'_I (hex)
+//! impulse-engine tokenizer --data TEXT --vocab N --out tokenizer.json
+//!     trains a byte-level BPE tokenizer (deterministic) and prints its SHA-256
 //! ```
 
 use std::collections::HashMap;
@@ -29,6 +32,17 @@ fn run() -> Result<(), String> {
         opts.insert(key.to_string(), v.clone());
     }
     let get = |k: &str| opts.get(k).cloned().ok_or(format!("missing --{k}"));
+    if cmd == "tokenizer" {
+        let text = std::fs::read_to_string(get("data")?).map_err(|e| format!("data: {e}"))?;
+        let vocab: usize = get("vocab")?.parse().map_err(|e| format!("vocab: {e}"))?;
+        let json = impulse_engine::tokenizer::train_bpe(&text, vocab).map_err(|e| e.to_string())?;
+        std::fs::write(get("out")?, &json).map_err(|e| format!("out: {e}"))?;
+        println!(
+            "{}",
+            hex::encode(impulse_engine::data::sha256(json.as_bytes()))
+        );
+        return Ok(());
+    }
     let job_text = std::fs::read_to_string(get("job")?).map_err(|e| format!("job: {e}"))?;
     let job: Job = serde_json::from_str(&job_text).map_err(|e| format!("job: {e}"))?;
     let backend = BackendKind::parse(opts.get("backend").map(String::as_str).unwrap_or("flex"))
@@ -37,9 +51,15 @@ fn run() -> Result<(), String> {
         Some(p) => Some(std::fs::read(p).map_err(|e| format!("base: {e}"))?),
         None => None,
     };
-    let engine =
-        Engine::load_with_base(job, &PathBuf::from(get("data")?), backend, base.as_deref())
-            .map_err(|e| e.to_string())?;
+    let tokenizer = opts.get("tokenizer").map(PathBuf::from);
+    let engine = Engine::load_with(
+        job,
+        &PathBuf::from(get("data")?),
+        tokenizer.as_deref(),
+        backend,
+        base.as_deref(),
+    )
+    .map_err(|e| e.to_string())?;
     match cmd.as_str() {
         "train" => {
             let out = opts.get("out").map(PathBuf::from);
@@ -80,7 +100,11 @@ fn run() -> Result<(), String> {
                 .map_err(|e| e.to_string())?;
             println!("{}", hex::encode(h));
         }
-        other => return Err(format!("unknown command {other:?} (train, replay)")),
+        other => {
+            return Err(format!(
+                "unknown command {other:?} (train, replay, tokenizer)"
+            ))
+        }
     }
     Ok(())
 }
