@@ -100,8 +100,8 @@ pub enum ClientError {
     Status {
         /// What was requested.
         what: &'static str,
-        /// The status.
-        status: Status,
+        /// The status (boxed: it is large).
+        status: Box<Status>,
     },
     /// No answer or next chunk within the idle timeout.
     #[error("{what}: no message from the server within {after:?}")]
@@ -411,7 +411,10 @@ impl ArtifactClient {
                 what,
                 after: self.config.idle_timeout,
             }),
-            Ok(Err(status)) => Err(ClientError::Status { what, status }),
+            Ok(Err(status)) => Err(ClientError::Status {
+                what,
+                status: Box::new(status),
+            }),
             Ok(Ok(r)) => Ok(r.into_inner()),
         }
     }
@@ -426,7 +429,10 @@ impl ArtifactClient {
                 what,
                 after: self.config.idle_timeout,
             }),
-            Ok(Err(status)) => Err(ClientError::Status { what, status }),
+            Ok(Err(status)) => Err(ClientError::Status {
+                what,
+                status: Box::new(status),
+            }),
             Ok(Ok(m)) => Ok(m),
         }
     }

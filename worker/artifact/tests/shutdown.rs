@@ -59,7 +59,7 @@ async fn in_flight_stream_completes_during_drain() {
         connect_timeout: Duration::from_secs(2),
         ..common::client_config()
     };
-    let err = impulse_artifact::ArtifactClient::connect(&c.endpoint().to_owned(), once)
+    let err = impulse_artifact::ArtifactClient::connect(c.endpoint(), once)
         .await
         .unwrap_err();
     assert!(
