@@ -1,0 +1,169 @@
+//! Shared helpers: a real server on 127.0.0.1 port 0, deterministic bytes,
+//! and a store wrapper that plays an adversarial prover.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use impulse_artifact::pb::ModelFormat;
+use impulse_artifact::{
+    serve, ArtifactClient, ArtifactStore, Caller, ClientConfig, DatasetBlob, Hash, ModelBlob,
+    Progress, ServeError, ServerConfig, StateBlob, StoreError, Visibility,
+};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// A server running on loopback.
+pub struct Running {
+    pub endpoint: String,
+    pub shutdown: CancellationToken,
+    pub handle: JoinHandle<Result<(), ServeError>>,
+}
+
+impl Running {
+    /// Cancels and waits for `serve` to return (bounded so that a bug
+    /// fails the test instead of hanging it).
+    pub async fn stop(self) -> Result<(), ServeError> {
+        self.shutdown.cancel();
+        tokio::time::timeout(Duration::from_secs(60), self.handle)
+            .await
+            .expect("serve returns after shutdown")
+            .expect("serve task does not panic")
+    }
+}
+
+pub async fn start<S: ArtifactStore>(store: S, config: ServerConfig) -> Running {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let shutdown = CancellationToken::new();
+    let handle = tokio::spawn(serve(listener, store, config, shutdown.clone()));
+    Running {
+        endpoint: format!("http://{addr}"),
+        shutdown,
+        handle,
+    }
+}
+
+/// Client config for tests: no retries (so that a transient status shows),
+/// short backoff.
+pub fn client_config() -> ClientConfig {
+    ClientConfig {
+        call_attempts: 1,
+        backoff_initial: Duration::from_millis(10),
+        ..ClientConfig::default()
+    }
+}
+
+pub async fn client(endpoint: &str, caller: Option<&str>) -> ArtifactClient {
+    let config = ClientConfig {
+        caller: caller.map(|c| Caller::new(c).unwrap()),
+        ..client_config()
+    };
+    ArtifactClient::connect(endpoint, config).await.unwrap()
+}
+
+/// `n` deterministic pseudo-random bytes (SplitMix64).
+pub fn pseudo_bytes(seed: u64, n: usize) -> Vec<u8> {
+    let mut x = seed;
+    let mut out = Vec::with_capacity(n + 8);
+    while out.len() < n {
+        x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = x;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        out.extend_from_slice(&(z ^ (z >> 31)).to_le_bytes());
+    }
+    out.truncate(n);
+    out
+}
+
+/// States of a job: `state_0..state_last`, `big` bytes at `big_step`, a few
+/// KiB elsewhere.
+pub fn states(seed: u64, last: u64, big_step: u64, big: usize) -> Vec<Bytes> {
+    (0..=last)
+        .map(|i| {
+            let n = if i == big_step {
+                big
+            } else {
+                4096 + i as usize
+            };
+            Bytes::from(pseudo_bytes(seed * 1000 + i, n))
+        })
+        .collect()
+}
+
+/// How [`Tamper`] misbehaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Serve honestly.
+    Honest,
+    /// Flip one byte of the state, keep the honest hash and proof.
+    FlipByte,
+    /// Flip one byte and announce the hash of the tampered bytes (the proof
+    /// is the honest one).
+    FlipByteAndRehash,
+    /// Flip a bit of the first proof sibling.
+    FlipSibling,
+    /// Serve the previous step's state and proof for the requested step.
+    PreviousStep,
+    /// Claim another Merkle root and a proof without siblings.
+    ForeignRoot,
+    /// Panic inside the store.
+    Panic,
+    /// Serve a model whose bytes do not match its announced hash.
+    BadModel,
+}
+
+/// An adversarial prover: a store that corrupts what it serves.
+pub struct Tamper<S> {
+    pub inner: S,
+    pub mode: Mode,
+}
+
+impl<S: ArtifactStore> ArtifactStore for Tamper<S> {
+    fn state(&self, job: u64, step: u64) -> Result<StateBlob, StoreError> {
+        let mut b = self.inner.state(job, step)?;
+        match self.mode {
+            Mode::FlipByte | Mode::FlipByteAndRehash => {
+                let mut v = b.bytes.to_vec();
+                let mid = v.len() / 2;
+                v[mid] ^= 0x01;
+                b.bytes = Bytes::from(v);
+                if self.mode == Mode::FlipByteAndRehash {
+                    b.hash = impulse_artifact::sha256(&b.bytes);
+                }
+            }
+            Mode::FlipSibling => b.proof.siblings[0][0] ^= 0x80,
+            Mode::PreviousStep => {
+                let prev = self.inner.state(job, step - 1)?;
+                b = prev;
+            }
+            Mode::ForeignRoot => {
+                b.root = [0xAB; 32];
+                b.proof.siblings.clear();
+            }
+            Mode::Panic => panic!("store exploded"),
+            Mode::Honest | Mode::BadModel => {}
+        }
+        Ok(b)
+    }
+    fn model(&self, job: u64, format: ModelFormat) -> Result<ModelBlob, StoreError> {
+        let mut m = self.inner.model(job, format)?;
+        if self.mode == Mode::BadModel {
+            let mut v = m.bytes.to_vec();
+            v[0] ^= 1;
+            m.bytes = Bytes::from(v);
+        }
+        Ok(m)
+    }
+    fn dataset(&self, sha256: &Hash) -> Result<DatasetBlob, StoreError> {
+        self.inner.dataset(sha256)
+    }
+    fn progress(&self, job: u64) -> Result<Progress, StoreError> {
+        self.inner.progress(job)
+    }
+    fn visibility(&self, job: u64) -> Result<Visibility, StoreError> {
+        self.inner.visibility(job)
+    }
+}
