@@ -363,7 +363,10 @@ mod tests {
             max_issuance: Uint128::MAX,
             ..RewardsParams::default()
         };
-        assert_eq!(issuance(&big, Decimal::one(), 2, Uint128::MAX), Uint128::MAX);
+        assert_eq!(
+            issuance(&big, Decimal::one(), 2, Uint128::MAX),
+            Uint128::MAX
+        );
     }
 
     #[test]
