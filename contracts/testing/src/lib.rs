@@ -8,6 +8,7 @@
 //! `LockForJob`, `ReleaseJob` and `Slash`).
 
 pub mod mock;
+pub mod rewards;
 
 use anyhow::{anyhow, Result};
 use cosmwasm_std::{
@@ -73,6 +74,7 @@ pub struct SuiteBuilder {
     staking_params: StakingParams,
     reputation_params: ReputationParams,
     reputation: ReputationKind,
+    rewards: Option<rewards::RewardsSetup>,
 }
 
 impl Default for SuiteBuilder {
@@ -87,6 +89,7 @@ impl SuiteBuilder {
             staking_params: StakingParams::default(),
             reputation_params: ReputationParams::default(),
             reputation: ReputationKind::Real,
+            rewards: None,
         }
     }
 
@@ -175,7 +178,7 @@ impl SuiteBuilder {
             )
             .expect("wire reputation into staking");
         }
-        Suite {
+        let mut suite = Suite {
             app,
             gov: gov.clone(),
             marketplace: marketplace.clone(),
@@ -187,7 +190,15 @@ impl SuiteBuilder {
             donations: Uint128::zero(),
             minted: Uint256::zero(),
             accounts: vec![gov, marketplace, rewards],
+            scoreboard: None,
+            rewards_code: None,
+            real_rewards: false,
+            rewards_donations: Uint128::zero(),
+        };
+        if let Some(setup) = self.rewards {
+            rewards::install(&mut suite, setup);
         }
+        suite
     }
 }
 
@@ -196,7 +207,7 @@ pub struct Suite {
     pub gov: Addr,
     /// Plays the marketplace contract until it exists.
     pub marketplace: Addr,
-    /// Plays the rewards contract until it exists.
+    /// Plays the rewards contract, or is it with `SuiteBuilder::rewards`.
     pub rewards: Addr,
     pub staking: Addr,
     pub staking_code: u64,
@@ -213,6 +224,13 @@ pub struct Suite {
     /// Every account the suite knows (made with `addr`, plus the protocol
     /// roles): `assert_invariant` looks up their slash shares.
     pub accounts: Vec<Addr>,
+    /// Where the rewards contract reads `Rep` when built with a scoreboard.
+    pub scoreboard: Option<Addr>,
+    pub rewards_code: Option<u64>,
+    /// Whether `rewards` is the real contract (then checked by `assert_invariant`).
+    pub real_rewards: bool,
+    /// Tokens sent to the rewards contract by plain bank transfer.
+    pub rewards_donations: Uint128,
 }
 
 /// Default capacity used by `register`.
@@ -727,6 +745,10 @@ impl Suite {
             t.burned,
             self.minted
         );
+
+        if self.real_rewards {
+            self.assert_rewards_invariant();
+        }
 
         if self.real_reputation {
             for p in &providers {

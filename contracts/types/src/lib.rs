@@ -10,6 +10,7 @@ pub mod common;
 pub mod funds;
 pub mod math;
 pub mod reputation;
+pub mod rewards;
 pub mod staking;
 pub mod version;
 

@@ -14,6 +14,7 @@
 //!   (signature, tx size), which is paid once per transaction.
 
 mod reputation;
+mod rewards;
 mod staking;
 mod storage;
 
@@ -28,7 +29,8 @@ use cosmwasm_std::{
 };
 use cosmwasm_vm::testing::{mock_env, MockApi, MockQuerier};
 use cosmwasm_vm::{
-    call_execute, call_instantiate, call_query, call_sudo, Backend, Instance, InstanceOptions, Size,
+    call_execute, call_instantiate, call_query, call_reply, call_sudo, Backend, Instance,
+    InstanceOptions, Size,
 };
 use serde::Serialize;
 
@@ -207,6 +209,17 @@ impl Harness {
         )
     }
 
+    /// Deliver a sub-message reply and record a table row.
+    pub fn reply(&mut self, label: &str, reply: &cosmwasm_std::Reply) -> Option<Response> {
+        let env = self.env.clone();
+        self.call(
+            label,
+            true,
+            |inst, _| call_reply::<_, _, _, Empty>(inst, &env, reply),
+            &reply.id,
+        )
+    }
+
     /// Query and record a table row; the response JSON on success.
     pub fn query(&mut self, label: &str, msg: &impl Serialize) -> Option<Binary> {
         let bytes = match serde_json::to_vec(msg) {
@@ -377,6 +390,7 @@ fn scenario_of(package: &str) -> Option<Scenario> {
     match package {
         "impulse-staking" => Some(staking::scenario),
         "impulse-reputation" => Some(reputation::scenario),
+        "impulse-rewards" => Some(rewards::scenario),
         _ => None,
     }
 }

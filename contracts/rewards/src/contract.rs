@@ -1,0 +1,222 @@
+//! Entry points: check funds per message, then hand each use case to its
+//! module. Governance arrives either as the configured address (`execute`)
+//! or as wasmd's x/gov (`sudo`); both reach the same handlers. Every message
+//! first closes the epochs that have ended.
+
+#[cfg(not(feature = "library"))]
+use cosmwasm_std::entry_point;
+use cosmwasm_std::{
+    to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Reply, Response, Uint128,
+};
+use impulse_types::funds::{must_pay, nonpayable};
+use impulse_types::rewards::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg, SudoMsg};
+
+use crate::error::ContractError;
+use crate::governance::{self, validate_addr, validate_opt};
+use crate::record::{self, catch_up};
+use crate::state::{Config, Ledger, OpenEpoch, CONFIG, LEDGER};
+use crate::{claim, query};
+
+pub const CONTRACT_NAME: &str = "crates.io:impulse-rewards";
+pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Funds of the denom sent with a message that may take none.
+fn optional_payment(info: &MessageInfo, denom: &str) -> Result<Uint128, ContractError> {
+    if info.funds.iter().all(|c| c.amount.is_zero()) {
+        Ok(Uint128::zero())
+    } else {
+        Ok(must_pay(info, denom)?)
+    }
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn instantiate(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    msg: InstantiateMsg,
+) -> Result<Response, ContractError> {
+    let params = msg.params.unwrap_or_default();
+    governance::validate_params(&params, None)?;
+    let reserve = optional_payment(&info, &params.denom)?;
+    let config = Config {
+        governance: validate_addr(deps.api, &msg.governance)?,
+        pending_governance: None,
+        staking: validate_opt(deps.api, msg.staking.as_deref())?,
+        reputation: validate_opt(deps.api, msg.reputation.as_deref())?,
+        marketplace: validate_opt(deps.api, msg.marketplace.as_deref())?,
+        params,
+    };
+    let start = env.block.height;
+    let end = start
+        .checked_add(config.params.epoch_blocks)
+        .ok_or(ContractError::MathOverflow { what: "epoch end" })?;
+    let ledger = Ledger {
+        open: OpenEpoch::new(0, start, end, config.params.initial_targets),
+        fee_history: vec![],
+        reserve,
+        unclaimed: Uint128::zero(),
+        vault: Uint128::zero(),
+        funded: reserve,
+        issued: Uint128::zero(),
+        paid: Uint128::zero(),
+        fined: Uint128::zero(),
+        vault_spent: Uint128::zero(),
+    };
+    cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    CONFIG.save(deps.storage, &config)?;
+    LEDGER.save(deps.storage, &ledger)?;
+    Ok(Response::new()
+        .add_attribute("action", "instantiate")
+        .add_attribute("governance", config.governance.as_str())
+        .add_attribute("denom", config.params.denom)
+        .add_attribute("reserve", reserve)
+        .add_attribute("epoch_ends_at", end.to_string()))
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn execute(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    msg: ExecuteMsg,
+) -> Result<Response, ContractError> {
+    let denom = CONFIG.load(deps.storage)?.params.denom;
+    let sender = info.sender.clone();
+    match msg {
+        ExecuteMsg::RecordJob {
+            job_id,
+            outcome,
+            to_pool,
+            to_vault,
+        } => {
+            governance::ensure_marketplace(deps.as_ref(), &sender, "record a job")?;
+            let paid = optional_payment(&info, &denom)?;
+            record::record_job(deps, env, paid, job_id, outcome, to_pool, to_vault)
+        }
+        ExecuteMsg::FundReserve {} => {
+            let amount = must_pay(&info, &denom)?;
+            record::fund_reserve(deps, env, sender, amount)
+        }
+        other => {
+            nonpayable(&info)?;
+            execute_nonpayable(deps, env, sender, other)
+        }
+    }
+}
+
+fn execute_nonpayable(
+    deps: DepsMut,
+    env: Env,
+    sender: cosmwasm_std::Addr,
+    msg: ExecuteMsg,
+) -> Result<Response, ContractError> {
+    match msg {
+        ExecuteMsg::RecordJob { .. } | ExecuteMsg::FundReserve {} => {
+            unreachable!("payable, handled above")
+        }
+        ExecuteMsg::RecordWork {
+            provider,
+            role,
+            contribution,
+        } => {
+            governance::ensure_marketplace(deps.as_ref(), &sender, "record work")?;
+            record::record_work(deps, env, provider, role, contribution)
+        }
+        ExecuteMsg::CloseEpoch {} => record::close_epoch(deps, env),
+        ExecuteMsg::Claim { epochs, limit } => claim::claim(deps, env, sender, epochs, limit),
+        ExecuteMsg::SpendVault { to, amount } => {
+            governance::ensure_governance(deps.as_ref(), &sender, "spend the vault")?;
+            with_catch_up(deps, env, |deps, env| {
+                governance::spend_vault(deps, env, to, amount)
+            })
+        }
+        ExecuteMsg::UpdateParams { params } => {
+            governance::ensure_governance(deps.as_ref(), &sender, "update params")?;
+            with_catch_up(deps, env, |deps, _| governance::update_params(deps, params))
+        }
+        ExecuteMsg::SetContracts {
+            staking,
+            reputation,
+            marketplace,
+        } => {
+            governance::ensure_governance(deps.as_ref(), &sender, "set contracts")?;
+            governance::set_contracts(deps, staking, reputation, marketplace)
+        }
+        ExecuteMsg::ProposeGovernance { address } => {
+            governance::propose_governance(deps, sender, address)
+        }
+        ExecuteMsg::AcceptGovernance {} => governance::accept_governance(deps, sender),
+    }
+}
+
+/// Close what has ended under the parameters in force, then run `f`.
+fn with_catch_up(
+    deps: DepsMut,
+    env: Env,
+    f: impl FnOnce(DepsMut, Env) -> Result<Response, ContractError>,
+) -> Result<Response, ContractError> {
+    let params = CONFIG.load(deps.storage)?.params;
+    let (_, events) = catch_up(deps.storage, &params, env.block.height)?;
+    Ok(f(deps, env)?.add_events(events))
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn sudo(deps: DepsMut, env: Env, msg: SudoMsg) -> Result<Response, ContractError> {
+    match msg {
+        SudoMsg::UpdateParams { params } => {
+            with_catch_up(deps, env, |deps, _| governance::update_params(deps, params))
+        }
+        SudoMsg::SetContracts {
+            staking,
+            reputation,
+            marketplace,
+        } => governance::set_contracts(deps, staking, reputation, marketplace),
+        SudoMsg::SpendVault { to, amount } => with_catch_up(deps, env, |deps, env| {
+            governance::spend_vault(deps, env, to, amount)
+        }),
+    }
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn reply(deps: DepsMut, _env: Env, reply: Reply) -> Result<Response, ContractError> {
+    claim::handle_reply(deps, reply)
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
+    let bin = match msg {
+        QueryMsg::Config {} => to_json_binary(&query::config(deps)?),
+        QueryMsg::Epoch { epoch } => to_json_binary(&query::epoch(deps, env, epoch)?),
+        QueryMsg::Epochs { start_after, limit } => {
+            to_json_binary(&query::epochs(deps, env, start_after, limit)?)
+        }
+        QueryMsg::CurrentEpoch {} => to_json_binary(&query::current_epoch(deps, env)?),
+        QueryMsg::Share { provider, epoch } => {
+            to_json_binary(&query::share(deps, env, provider, epoch)?)
+        }
+        QueryMsg::Claimable {
+            provider,
+            start_after,
+            limit,
+        } => to_json_binary(&query::claimable(deps, env, provider, start_after, limit)?),
+        QueryMsg::Totals {} => to_json_binary(&query::totals(deps)?),
+    }?;
+    Ok(bin)
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
+    let stored = cw2::get_contract_version(deps.storage)?;
+    governance::check_migration(
+        &stored.contract,
+        &stored.version,
+        CONTRACT_NAME,
+        CONTRACT_VERSION,
+    )?;
+    cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    Ok(Response::new()
+        .add_attribute("action", "migrate")
+        .add_attribute("from_version", stored.version)
+        .add_attribute("to_version", CONTRACT_VERSION))
+}

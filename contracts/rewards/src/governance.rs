@@ -1,0 +1,397 @@
+//! Governance (protocol.md section 9): who may change what, parameter
+//! bounds, the community vault, two-step hand-over of the governance role,
+//! and migration rules. The configured address (`execute`) and wasmd's x/gov
+//! (`sudo`) reach the same handlers.
+
+use cosmwasm_std::{Addr, Api, BankMsg, Decimal, Deps, DepsMut, Env, Response, Uint128};
+use impulse_types::rewards::{KpiTargets, RewardsParams};
+
+use crate::error::ContractError;
+use crate::state::{CONFIG, LEDGER};
+
+/// Validate a bech32 address. `addr_validate` also refuses a mixed- or
+/// upper-case spelling, so no check can be bypassed by re-casing an address.
+pub fn validate_addr(api: &dyn Api, address: &str) -> Result<Addr, ContractError> {
+    api.addr_validate(address)
+        .map_err(|e| ContractError::InvalidAddress {
+            address: address.to_string(),
+            reason: e.to_string(),
+        })
+}
+
+pub fn validate_opt(api: &dyn Api, address: Option<&str>) -> Result<Option<Addr>, ContractError> {
+    address.map(|a| validate_addr(api, a)).transpose()
+}
+
+pub fn ensure_governance(
+    deps: Deps,
+    sender: &Addr,
+    action: &'static str,
+) -> Result<(), ContractError> {
+    let config = CONFIG.load(deps.storage)?;
+    if *sender != config.governance {
+        return Err(ContractError::Unauthorized {
+            sender: sender.to_string(),
+            action,
+        });
+    }
+    Ok(())
+}
+
+/// Only the configured marketplace reports work and jobs.
+pub fn ensure_marketplace(
+    deps: Deps,
+    sender: &Addr,
+    action: &'static str,
+) -> Result<(), ContractError> {
+    let config = CONFIG.load(deps.storage)?;
+    match &config.marketplace {
+        None => Err(ContractError::MarketplaceNotSet {}),
+        Some(m) if m == sender => Ok(()),
+        Some(_) => Err(ContractError::Unauthorized {
+            sender: sender.to_string(),
+            action,
+        }),
+    }
+}
+
+fn invalid(name: &'static str, reason: impl Into<String>) -> ContractError {
+    ContractError::InvalidParam {
+        name,
+        reason: reason.into(),
+    }
+}
+
+fn in_range_dec(
+    name: &'static str,
+    v: Decimal,
+    min: Decimal,
+    max: Decimal,
+) -> Result<(), ContractError> {
+    if v < min || v > max {
+        return Err(invalid(name, format!("{v} is outside [{min}, {max}]")));
+    }
+    Ok(())
+}
+
+fn positive_dec(name: &'static str, v: Decimal, max: Decimal) -> Result<(), ContractError> {
+    if v.is_zero() || v > max {
+        return Err(invalid(name, format!("{v} is outside (0, {max}]")));
+    }
+    Ok(())
+}
+
+/// Upper bound on `max_issuance`: 10^15 whole tokens of 6 decimals.
+const MAX_ISSUANCE: u128 = 1_000_000_000_000_000_000_000;
+/// Upper bound on `epoch_blocks` (about 2 years at 6 s blocks).
+const MAX_EPOCH_BLOCKS: u64 = 10_000_000;
+/// Lower bound on `epoch_blocks`: an epoch is at least a minute of blocks.
+const MIN_EPOCH_BLOCKS: u64 = 10;
+
+fn validate_targets(t: &KpiTargets) -> Result<(), ContractError> {
+    positive_dec(
+        "initial_targets.compute_volume",
+        t.compute_volume,
+        Decimal::from_ratio(10u128.pow(20), 1u128),
+    )?;
+    positive_dec(
+        "initial_targets.active_providers",
+        t.active_providers,
+        Decimal::from_ratio(1_000_000u128, 1u128),
+    )?;
+    positive_dec(
+        "initial_targets.fee_growth",
+        t.fee_growth,
+        Decimal::from_ratio(100u128, 1u128),
+    )?;
+    positive_dec(
+        "initial_targets.success_rate",
+        t.success_rate,
+        Decimal::one(),
+    )
+}
+
+/// Check every parameter against its bounds. `current` is the configuration
+/// in force, if any: the denom never changes once funds may be held.
+pub fn validate_params(
+    p: &RewardsParams,
+    current: Option<&RewardsParams>,
+) -> Result<(), ContractError> {
+    let denom_ok = (3..=128).contains(&p.denom.len())
+        && p.denom
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic())
+        && p.denom
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | ':' | '.' | '_' | '-'));
+    if !denom_ok {
+        return Err(invalid(
+            "denom",
+            format!("{:?} is not a valid denom", p.denom),
+        ));
+    }
+    if let Some(cur) = current {
+        if cur.denom != p.denom {
+            return Err(invalid(
+                "denom",
+                "cannot change once the contract holds funds",
+            ));
+        }
+    }
+    if p.epoch_blocks < MIN_EPOCH_BLOCKS || p.epoch_blocks > MAX_EPOCH_BLOCKS {
+        return Err(invalid(
+            "epoch_blocks",
+            format!(
+                "{} is outside [{MIN_EPOCH_BLOCKS}, {MAX_EPOCH_BLOCKS}]",
+                p.epoch_blocks
+            ),
+        ));
+    }
+    if p.max_issuance > Uint128::new(MAX_ISSUANCE) {
+        return Err(invalid(
+            "max_issuance",
+            format!("must be at most {MAX_ISSUANCE}"),
+        ));
+    }
+    in_range_dec("m_floor", p.m_floor, Decimal::zero(), Decimal::one())?;
+    let w = &p.kpi_weights;
+    for (name, v) in [
+        ("kpi_weights.compute_volume", w.compute_volume),
+        ("kpi_weights.active_providers", w.active_providers),
+        ("kpi_weights.fee_growth", w.fee_growth),
+        ("kpi_weights.success_rate", w.success_rate),
+    ] {
+        in_range_dec(name, v, Decimal::zero(), Decimal::one())?;
+    }
+    let sum = w.compute_volume + w.active_providers + w.fee_growth + w.success_rate;
+    if sum != Decimal::one() {
+        return Err(invalid("kpi_weights", format!("add up to {sum}, not 1")));
+    }
+    validate_targets(&p.initial_targets)?;
+    in_range_dec(
+        "target_growth",
+        p.target_growth,
+        Decimal::zero(),
+        Decimal::percent(10),
+    )?;
+    let s = &p.split;
+    for (name, v) in [
+        ("split.providers", s.providers),
+        ("split.verifiers", s.verifiers),
+        ("split.vault", s.vault),
+    ] {
+        in_range_dec(name, v, Decimal::zero(), Decimal::one())?;
+    }
+    let sum = s.providers + s.verifiers + s.vault;
+    if sum != Decimal::one() {
+        return Err(invalid("split", format!("adds up to {sum}, not 1")));
+    }
+    in_range_dec(
+        "active_rep_threshold",
+        p.active_rep_threshold,
+        Decimal::zero(),
+        Decimal::one(),
+    )?;
+    Ok(())
+}
+
+/// Replace the parameters. Epochs that ended before this message were closed
+/// under the old ones (the caller advances first). New initial targets reset
+/// the open epoch's targets; a new `epoch_blocks` applies from the next epoch.
+pub fn update_params(deps: DepsMut, params: RewardsParams) -> Result<Response, ContractError> {
+    let mut config = CONFIG.load(deps.storage)?;
+    validate_params(&params, Some(&config.params))?;
+    let reset_targets = params.initial_targets != config.params.initial_targets;
+    if reset_targets {
+        let mut ledger = LEDGER.load(deps.storage)?;
+        ledger.open.targets = params.initial_targets;
+        LEDGER.save(deps.storage, &ledger)?;
+    }
+    config.params = params;
+    CONFIG.save(deps.storage, &config)?;
+    let p = &config.params;
+    Ok(Response::new()
+        .add_attribute("action", "update_params")
+        .add_attribute("epoch_blocks", p.epoch_blocks.to_string())
+        .add_attribute("max_issuance", p.max_issuance)
+        .add_attribute("m_floor", p.m_floor.to_string())
+        .add_attribute("target_growth", p.target_growth.to_string())
+        .add_attribute("split_providers", p.split.providers.to_string())
+        .add_attribute("split_verifiers", p.split.verifiers.to_string())
+        .add_attribute("split_vault", p.split.vault.to_string())
+        .add_attribute("active_rep_threshold", p.active_rep_threshold.to_string())
+        .add_attribute("targets_reset", reset_targets.to_string()))
+}
+
+pub fn set_contracts(
+    deps: DepsMut,
+    staking: Option<String>,
+    reputation: Option<String>,
+    marketplace: Option<String>,
+) -> Result<Response, ContractError> {
+    let mut config = CONFIG.load(deps.storage)?;
+    let mut resp = Response::new().add_attribute("action", "set_contracts");
+    if let Some(a) = staking {
+        let a = validate_addr(deps.api, &a)?;
+        resp = resp.add_attribute("staking", a.as_str());
+        config.staking = Some(a);
+    }
+    if let Some(a) = reputation {
+        let a = validate_addr(deps.api, &a)?;
+        resp = resp.add_attribute("reputation", a.as_str());
+        config.reputation = Some(a);
+    }
+    if let Some(a) = marketplace {
+        let a = validate_addr(deps.api, &a)?;
+        resp = resp.add_attribute("marketplace", a.as_str());
+        config.marketplace = Some(a);
+    }
+    CONFIG.save(deps.storage, &config)?;
+    Ok(resp)
+}
+
+/// Send `amount` of the vault to `to` (governance only, checked by the caller).
+pub fn spend_vault(
+    deps: DepsMut,
+    _env: Env,
+    to: String,
+    amount: Uint128,
+) -> Result<Response, ContractError> {
+    let to = validate_addr(deps.api, &to)?;
+    if amount.is_zero() {
+        return Err(ContractError::ZeroAmount {});
+    }
+    let denom = CONFIG.load(deps.storage)?.params.denom;
+    let mut ledger = LEDGER.load(deps.storage)?;
+    if amount > ledger.vault {
+        return Err(ContractError::VaultInsufficient {
+            vault: ledger.vault,
+            requested: amount,
+        });
+    }
+    ledger.vault -= amount;
+    ledger.vault_spent =
+        ledger
+            .vault_spent
+            .checked_add(amount)
+            .map_err(|_| ContractError::MathOverflow {
+                what: "vault spent",
+            })?;
+    LEDGER.save(deps.storage, &ledger)?;
+    Ok(Response::new()
+        .add_message(BankMsg::Send {
+            to_address: to.to_string(),
+            amount: cosmwasm_std::coins(amount.u128(), denom),
+        })
+        .add_attribute("action", "spend_vault")
+        .add_attribute("to", to.as_str())
+        .add_attribute("amount", amount)
+        .add_attribute("vault_left", ledger.vault))
+}
+
+pub fn propose_governance(
+    deps: DepsMut,
+    sender: Addr,
+    address: String,
+) -> Result<Response, ContractError> {
+    ensure_governance(deps.as_ref(), &sender, "propose a new governance")?;
+    let proposed = validate_addr(deps.api, &address)?;
+    let mut config = CONFIG.load(deps.storage)?;
+    config.pending_governance = Some(proposed.clone());
+    CONFIG.save(deps.storage, &config)?;
+    Ok(Response::new()
+        .add_attribute("action", "propose_governance")
+        .add_attribute("proposed", proposed.as_str()))
+}
+
+pub fn accept_governance(deps: DepsMut, sender: Addr) -> Result<Response, ContractError> {
+    let mut config = CONFIG.load(deps.storage)?;
+    match &config.pending_governance {
+        None => return Err(ContractError::NoPendingGovernance {}),
+        Some(p) if *p != sender => {
+            return Err(ContractError::Unauthorized {
+                sender: sender.to_string(),
+                action: "accept governance",
+            })
+        }
+        Some(_) => {}
+    }
+    let previous = std::mem::replace(&mut config.governance, sender.clone());
+    config.pending_governance = None;
+    CONFIG.save(deps.storage, &config)?;
+    Ok(Response::new()
+        .add_attribute("action", "accept_governance")
+        .add_attribute("previous", previous.as_str())
+        .add_attribute("governance", sender.as_str()))
+}
+
+fn parse_version(v: &str) -> Result<(u64, u64, u64), ContractError> {
+    impulse_types::version::parse_semver(v).ok_or_else(|| ContractError::InvalidVersion {
+        version: v.to_string(),
+    })
+}
+
+/// A migration must keep the contract name and must not go back in version.
+pub fn check_migration(
+    stored_name: &str,
+    stored_version: &str,
+    name: &str,
+    version: &str,
+) -> Result<(), ContractError> {
+    if stored_name != name {
+        return Err(ContractError::WrongContract {
+            stored: stored_name.to_string(),
+            expected: name.to_string(),
+        });
+    }
+    if parse_version(version)? < parse_version(stored_version)? {
+        return Err(ContractError::CannotDowngrade {
+            stored: stored_version.to_string(),
+            new: version.to_string(),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        validate_params(&RewardsParams::default(), None).unwrap();
+    }
+
+    #[test]
+    fn weights_and_split_must_add_up_to_one() {
+        let mut p = RewardsParams::default();
+        p.kpi_weights.fee_growth = Decimal::percent(21);
+        assert!(matches!(
+            validate_params(&p, None),
+            Err(ContractError::InvalidParam {
+                name: "kpi_weights",
+                ..
+            })
+        ));
+        let mut p = RewardsParams::default();
+        p.split.vault = Decimal::percent(9);
+        assert!(matches!(
+            validate_params(&p, None),
+            Err(ContractError::InvalidParam { name: "split", .. })
+        ));
+    }
+
+    #[test]
+    fn versions_compare_numerically() {
+        assert!(check_migration("a", "0.9.0", "a", "0.10.0").is_ok());
+        assert!(matches!(
+            check_migration("a", "0.2.0", "a", "0.1.9"),
+            Err(ContractError::CannotDowngrade { .. })
+        ));
+        assert!(matches!(
+            check_migration("b", "0.1.0", "a", "0.1.0"),
+            Err(ContractError::WrongContract { .. })
+        ));
+    }
+}

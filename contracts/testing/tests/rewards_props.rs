@@ -1,0 +1,377 @@
+//! Checklist item 20 for the rewards contract, with real staking and
+//! reputation contracts and the plain `marketplace` account: seeded random
+//! sequences of register / stake / unstake / heartbeat / missed-heartbeat
+//! reports / score changes / RecordWork / RecordJob (with fee funds) /
+//! advance / close epoch / claim / fund reserve / donations / vault spends.
+//! After every op both contracts must add up (`Suite::assert_invariant`),
+//! a failed op must have changed nothing, and a claim pays exactly what
+//! `Claimable` promised (less the fine, which goes to the vault).
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+use cosmwasm_std::{Decimal, Uint128};
+use impulse_testing::rewards::RewardsSetup;
+use impulse_testing::{attr, Suite, SuiteBuilder};
+use impulse_types::rewards::{JobOutcome, RewardsParams, WorkRole};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+
+const PROVIDERS: usize = 5;
+const EPOCH: u64 = 50;
+const MAX_ISSUANCE: u128 = 1_000_000;
+
+#[derive(Clone, Debug)]
+enum Claim {
+    All,
+    Limit(u32),
+    /// Indexes into the provider's claimable list (may repeat: duplicates).
+    List(Vec<u8>),
+    /// An epoch that is open or unknown.
+    Open,
+}
+
+#[derive(Clone, Debug)]
+enum Op {
+    Register {
+        who: usize,
+        amount: u128,
+    },
+    Stake {
+        who: usize,
+        amount: u128,
+    },
+    Unstake {
+        who: usize,
+        bps: u16,
+    },
+    Heartbeat {
+        who: usize,
+    },
+    ReportMissed {
+        who: usize,
+    },
+    Score {
+        who: usize,
+        pct: u8,
+    },
+    Work {
+        who: usize,
+        verifier: bool,
+        contribution: u128,
+    },
+    Job {
+        settled: bool,
+        to_pool: u128,
+        to_vault: u128,
+        wrong_funds: bool,
+    },
+    Advance {
+        blocks: u64,
+    },
+    Close,
+    Claim {
+        who: usize,
+        how: Claim,
+    },
+    Fund {
+        amount: u128,
+    },
+    Donate {
+        amount: u128,
+    },
+    Spend {
+        bps: u16,
+    },
+}
+
+impl Op {
+    fn kind(&self) -> &'static str {
+        match self {
+            Op::Register { .. } => "register",
+            Op::Stake { .. } => "stake",
+            Op::Unstake { .. } => "unstake",
+            Op::Heartbeat { .. } => "heartbeat",
+            Op::ReportMissed { .. } => "report_missed",
+            Op::Score { .. } => "score",
+            Op::Work { .. } => "record_work",
+            Op::Job { .. } => "record_job",
+            Op::Advance { .. } => "advance",
+            Op::Close => "close_epoch",
+            Op::Claim { .. } => "claim",
+            Op::Fund { .. } => "fund_reserve",
+            Op::Donate { .. } => "donate",
+            Op::Spend { .. } => "spend_vault",
+        }
+    }
+}
+
+type Coverage = RefCell<BTreeMap<&'static str, (u32, u32)>>;
+
+fn claim() -> impl Strategy<Value = Claim> {
+    prop_oneof![
+        3 => Just(Claim::All),
+        1 => (0u32..4).prop_map(Claim::Limit),
+        2 => prop::collection::vec(0u8..4, 0..4).prop_map(Claim::List),
+        1 => Just(Claim::Open),
+    ]
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let who = 0..PROVIDERS;
+    prop_oneof![
+        2 => (who.clone(), prop::sample::select(vec![249_999_999u128, 250_000_000, 1_000_000_000, 7_000_000_007]))
+            .prop_map(|(who, amount)| Op::Register { who, amount }),
+        1 => (who.clone(), prop::sample::select(vec![1u128, 999_999, 5_000_000_000]))
+            .prop_map(|(who, amount)| Op::Stake { who, amount }),
+        1 => (who.clone(), 0u16..=10_000).prop_map(|(who, bps)| Op::Unstake { who, bps }),
+        2 => who.clone().prop_map(|who| Op::Heartbeat { who }),
+        1 => who.clone().prop_map(|who| Op::ReportMissed { who }),
+        2 => (who.clone(), 0u8..=100).prop_map(|(who, pct)| Op::Score { who, pct }),
+        6 => (who.clone(), any::<bool>(), prop::sample::select(vec![0u128, 1, 7, 1_000, 123_457, 10_000_000]))
+            .prop_map(|(who, verifier, contribution)| Op::Work { who, verifier, contribution }),
+        3 => (any::<bool>(), prop::sample::select(vec![0u128, 1, 333, 50_000]), prop::sample::select(vec![0u128, 1, 333, 50_000]), prop::bool::weighted(0.1))
+            .prop_map(|(settled, to_pool, to_vault, wrong_funds)| Op::Job { settled, to_pool, to_vault, wrong_funds }),
+        4 => prop::sample::select(vec![1u64, 10, 49, 50, 120, 1_000]).prop_map(|blocks| Op::Advance { blocks }),
+        2 => Just(Op::Close),
+        5 => (who.clone(), claim()).prop_map(|(who, how)| Op::Claim { who, how }),
+        1 => prop::sample::select(vec![0u128, 1, 3_000_000]).prop_map(|amount| Op::Fund { amount }),
+        1 => (1u128..1_000).prop_map(|amount| Op::Donate { amount }),
+        1 => (0u16..=10_500).prop_map(|bps| Op::Spend { bps }),
+    ]
+}
+
+fn suite() -> Suite {
+    SuiteBuilder::new()
+        .rewards(RewardsSetup {
+            params: RewardsParams {
+                epoch_blocks: EPOCH,
+                max_issuance: Uint128::new(MAX_ISSUANCE),
+                ..RewardsParams::default()
+            },
+            // a reserve that runs dry within most sequences
+            reserve: 8 * MAX_ISSUANCE,
+            scoreboard: true,
+        })
+        .build()
+}
+
+fn apply(s: &mut Suite, op: &Op, job_id: &mut u64) -> anyhow::Result<()> {
+    let providers: Vec<_> = (0..PROVIDERS).map(|i| s.addr(&format!("cp{i}"))).collect();
+    let anyone = s.addr("anyone");
+    match op {
+        Op::Register { who, amount } => s.register(&providers[*who], *amount).map(drop),
+        Op::Stake { who, amount } => s.stake(&providers[*who], *amount).map(drop),
+        Op::Unstake { who, bps } => {
+            let stake = s
+                .try_provider(&providers[*who])
+                .map(|p| p.stake.u128())
+                .unwrap_or(1);
+            s.unstake(&providers[*who], stake * *bps as u128 / 10_000)
+                .map(drop)
+        }
+        Op::Heartbeat { who } => s.heartbeat(&providers[*who]).map(drop),
+        Op::ReportMissed { who } => s.report_missed(&anyone, &providers[*who]).map(drop),
+        Op::Score { who, pct } => {
+            s.set_score(&providers[*who], Decimal::percent(*pct as u64));
+            Ok(())
+        }
+        Op::Work {
+            who,
+            verifier,
+            contribution,
+        } => {
+            let role = if *verifier {
+                WorkRole::Verifier
+            } else {
+                WorkRole::Prover
+            };
+            s.record_work(&providers[*who], role, *contribution)
+                .map(drop)
+        }
+        Op::Job {
+            settled,
+            to_pool,
+            to_vault,
+            wrong_funds,
+        } => {
+            *job_id += 1;
+            let outcome = if *settled {
+                JobOutcome::Settled
+            } else {
+                JobOutcome::Failed
+            };
+            if *wrong_funds {
+                let m = s.marketplace.clone();
+                s.exec_rewards(
+                    &m,
+                    &impulse_types::rewards::ExecuteMsg::RecordJob {
+                        job_id: *job_id,
+                        outcome,
+                        to_pool: Uint128::new(*to_pool),
+                        to_vault: Uint128::new(*to_vault),
+                    },
+                    to_pool + to_vault + 1,
+                )
+                .map(drop)
+            } else {
+                s.record_job(*job_id, outcome, *to_pool, *to_vault)
+                    .map(drop)
+            }
+        }
+        Op::Advance { blocks } => {
+            s.advance(*blocks);
+            Ok(())
+        }
+        Op::Close => s.close_epoch(&anyone).map(drop),
+        Op::Claim { who, how } => {
+            let p = providers[*who].clone();
+            let owed = s.claimable(&p).entries;
+            let (epochs, limit) = match how {
+                Claim::All => (None, None),
+                Claim::Limit(n) => (None, Some(*n)),
+                Claim::List(ix) => (
+                    Some(
+                        ix.iter()
+                            .filter_map(|i| owed.get(*i as usize).map(|e| e.epoch))
+                            .collect::<Vec<_>>(),
+                    ),
+                    None,
+                ),
+                Claim::Open => (Some(vec![s.current_epoch().epoch]), None),
+            };
+            let before = s.balance(&p);
+            let vault = s.rewards_totals().vault;
+            let res = s.claim_rewards(&p, epochs.clone(), limit)?;
+            // What was paid is what Claimable promised for those epochs.
+            let paid_epochs: Vec<u64> = attr(&res, "epochs")
+                .unwrap()
+                .split(',')
+                .filter(|x| !x.is_empty())
+                .map(|x| x.parse().unwrap())
+                .collect();
+            let promised: u128 = owed
+                .iter()
+                .filter(|e| paid_epochs.contains(&e.epoch))
+                .map(|e| e.amount.u128())
+                .sum();
+            let amount: u128 = attr(&res, "amount").unwrap().parse().unwrap();
+            assert_eq!(amount, promised, "claim pays what Claimable promised");
+            let fined: u128 = attr(&res, "fined").map(|f| f.parse().unwrap()).unwrap_or(0);
+            assert_eq!(s.balance(&p) - before + fined, amount);
+            assert!(s.rewards_totals().vault.u128() >= vault.u128() + fined);
+            for e in paid_epochs {
+                assert!(!s.share(&p, e).exists, "a paid share is gone");
+            }
+            Ok(())
+        }
+        Op::Fund { amount } => {
+            let g = s.gov.clone();
+            s.fund_reserve(&g, *amount).map(drop)
+        }
+        Op::Donate { amount } => {
+            let g = s.gov.clone();
+            s.donate_rewards(&g, *amount);
+            Ok(())
+        }
+        Op::Spend { bps } => {
+            let g = s.gov.clone();
+            let to = s.addr("grantee");
+            let vault = s.rewards_totals().vault.u128();
+            s.spend_vault(&g, &to, vault * *bps as u128 / 10_000)
+                .map(drop)
+        }
+    }
+}
+
+fn run_sequence(ops: &[Op], coverage: &Coverage) -> Result<(), TestCaseError> {
+    let mut s = suite();
+    // Every account exists before the first snapshot.
+    for i in 0..PROVIDERS {
+        s.addr(&format!("cp{i}"));
+    }
+    s.addr("anyone");
+    s.addr("grantee");
+    let mut job_id = 0;
+    for op in ops {
+        let before = (s.rewards_snapshot(), s.snapshot());
+        let res = apply(&mut s, op, &mut job_id);
+        s.assert_invariant();
+        let mut cov = coverage.borrow_mut();
+        let entry = cov.entry(op.kind()).or_default();
+        match res {
+            Ok(()) => entry.0 += 1,
+            Err(_) => {
+                entry.1 += 1;
+                prop_assert_eq!(
+                    (s.rewards_snapshot(), s.snapshot()),
+                    before,
+                    "failed {:?} changed state",
+                    op
+                );
+            }
+        }
+    }
+    // Whatever happened, everything owed can still be claimed and the
+    // contract then holds only the reserve, the open pool, the vault and dust.
+    s.advance(EPOCH);
+    let anyone = s.addr("anyone");
+    let _ = s.close_epoch(&anyone);
+    for i in 0..PROVIDERS {
+        let p = s.addr(&format!("cp{i}"));
+        while s.claimable(&p).entries.len() > 0 {
+            s.claim_rewards(&p, None, Some(100))
+                .map_err(|e| TestCaseError::fail(format!("{e:#}")))?;
+            s.assert_invariant();
+        }
+    }
+    let t = s.rewards_totals();
+    let epochs = s.all_epochs();
+    prop_assert!(
+        t.unclaimed.u128() <= epochs.len() as u128 * PROVIDERS as u128 * 2,
+        "only rounding dust stays unclaimed: {}",
+        t.unclaimed
+    );
+    prop_assert!(t.issued <= t.funded, "issuance never exceeds the reserve");
+    Ok(())
+}
+
+#[test]
+fn checklist_20_random_sequences_keep_the_rewards_contract_balanced() {
+    let config = Config {
+        cases: 256,
+        failure_persistence: None,
+        rng_algorithm: RngAlgorithm::ChaCha,
+        ..Config::default()
+    };
+    let mut runner =
+        TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &[11; 32]));
+    let coverage = Coverage::default();
+    runner
+        .run(&prop::collection::vec(op(), 20..=60), |ops| {
+            run_sequence(&ops, &coverage)
+        })
+        .unwrap();
+    let cov = coverage.borrow();
+    println!("op: ok / failed");
+    for (k, (ok, failed)) in cov.iter() {
+        println!("{k}: {ok} / {failed}");
+    }
+    // The sequences exercise every op, successful and not.
+    for k in [
+        "register",
+        "record_work",
+        "record_job",
+        "close_epoch",
+        "claim",
+        "fund_reserve",
+        "spend_vault",
+    ] {
+        let (ok, _) = cov.get(k).copied().unwrap_or_default();
+        assert!(ok > 0, "{k} never succeeded");
+    }
+    for k in ["record_work", "record_job", "close_epoch", "claim"] {
+        let (_, failed) = cov.get(k).copied().unwrap_or_default();
+        assert!(failed > 0, "{k} never failed");
+    }
+}
