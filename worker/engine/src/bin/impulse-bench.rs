@@ -2,8 +2,8 @@
 //! ratio and checkpoint size for the reference model (d 128, 2 layers,
 //! 4 heads, context 64, batch 16) and a larger one; optionally the same
 //! models in JAX on CPU (`worker/bench/jax_bench.py`) for the burn/JAX
-//! ratio. Prints a table and a breakdown of where the replay time goes, and
-//! writes JSON.
+//! ratio. Prints a table (ratios are medians of per-step ratios) and a
+//! breakdown of where the replay time goes (means), and writes JSON (both).
 //!
 //! ```text
 //! impulse-bench [--steps N] [--models lm-ref,lm-large] [--json PATH] [--data PATH]
@@ -69,7 +69,7 @@ fn main() {
             opts.insert(k.trim_start_matches("--").to_string(), v.clone());
         }
     }
-    let steps: u64 = opts.get("steps").and_then(|s| s.parse().ok()).unwrap_or(10);
+    let steps: u64 = opts.get("steps").and_then(|s| s.parse().ok()).unwrap_or(20);
     let models = opts
         .get("models")
         .cloned()
@@ -153,6 +153,25 @@ fn main() {
             None
         };
         let ms = |v: &Vec<f64>| 1e3 * sum(v) / n;
+        // The table shows medians of per-step ratios: on a shared machine a
+        // load spike in one step would otherwise skew a ratio of sums.
+        let hash_pct_med = 100.0
+            * median(
+                t_hash
+                    .iter()
+                    .zip(&t_merkle)
+                    .zip(&t_step)
+                    .map(|((h, m), s)| (h + m) / s)
+                    .collect(),
+            );
+        let replay_med = median(r_total.iter().zip(&t_step).map(|(r, s)| r / s).collect());
+        let replay_h_med = median(
+            r_total
+                .iter()
+                .zip(t_step.iter().zip(&t_hash))
+                .map(|(r, (s, h))| r / (s + h))
+                .collect(),
+        );
         let row = serde_json::json!({
             "model": model,
             "params": e.config.num_params(),
@@ -166,12 +185,12 @@ fn main() {
             "hash_ms": ms(&t_hash),
             "merkle_ms": ms(&t_merkle),
             "hash_merkle_overhead_pct": 100.0 * hm / sum(&t_step),
+            "hash_merkle_overhead_pct_median": hash_pct_med,
             "replay_ms": ms(&r_total),
             "replay_over_step": sum(&r_total) / sum(&t_step),
-            "replay_over_step_median": median(
-                r_total.iter().zip(&t_step).map(|(r, s)| r / s).collect()
-            ),
+            "replay_over_step_median": replay_med,
             "replay_over_step_plus_hash": sum(&r_total) / (sum(&t_step) + sum(&t_hash)),
+            "replay_over_step_plus_hash_median": replay_h_med,
             "replay_parts_ms": {
                 "check_served_hash": ms(&r_check),
                 "decode": ms(&r_decode),
@@ -192,9 +211,9 @@ fn main() {
             1.0 / step_s,
             tokens / step_s,
             step_s * 1e3,
-            100.0 * hm / sum(&t_step),
-            sum(&r_total) / sum(&t_step),
-            sum(&r_total) / (sum(&t_step) + sum(&t_hash)),
+            hash_pct_med,
+            replay_med,
+            replay_h_med,
             size,
             opt(jax_ms, 1),
             opt(jax_ms.map(|j| step_s * 1e3 / j), 2),
