@@ -23,7 +23,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{DType, Device, Tensor, TensorData};
 use sha2::{Digest, Sha256};
 
 use crate::error::{EngineError, Result};
@@ -101,6 +101,63 @@ pub fn to_host<const D: usize>(t: &Tensor<D>) -> HostTensor {
         shape: data.shape().to_vec(),
         values: data.try_to_vec::<f32>().expect("f32 data"),
     }
+}
+
+/// A tensor read to host memory in burn's own buffer (f32), with its
+/// shape: what the hash and the encoder read, without a second copy.
+pub struct HostData {
+    pub shape: Vec<usize>,
+    pub data: TensorData,
+}
+
+/// Reads a tensor to host memory (one copy, no per-element conversion).
+pub fn to_host_data<const D: usize>(t: &Tensor<D>) -> HostData {
+    let data = t.to_data();
+    let data = if data.dtype() == DType::F32 {
+        data
+    } else {
+        data.convert::<f32>()
+    };
+    HostData {
+        shape: t.dims().to_vec(),
+        data,
+    }
+}
+
+/// As [`collect_params`], keeping burn's host buffers (no conversion to
+/// `Vec<f32>`); only parameters for which `keep(path)` holds.
+pub fn collect_param_data<M: Module>(
+    model: &M,
+    keep: &dyn Fn(&str) -> bool,
+) -> BTreeMap<String, HostData> {
+    struct V<'a> {
+        path: PathStack,
+        keep: &'a dyn Fn(&str) -> bool,
+        out: BTreeMap<String, HostData>,
+    }
+    impl ModuleVisitor for V<'_> {
+        fn enter_module(&mut self, name: &str, _c: &str) {
+            self.path.push(name);
+        }
+        fn exit_module(&mut self, _name: &str, _c: &str) {
+            self.path.pop();
+        }
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let name = self.path.leaf("");
+            let name = name.trim_end_matches('.');
+            if (self.keep)(name) {
+                self.out
+                    .insert(name.to_string(), to_host_data(&param.val()));
+            }
+        }
+    }
+    let mut v = V {
+        path: PathStack(Vec::new()),
+        keep,
+        out: BTreeMap::new(),
+    };
+    model.visit(&mut v);
+    v.out
 }
 
 /// Collects every float parameter by module path. Parameter paths come from
@@ -313,24 +370,58 @@ impl<M: Module> TrainState<M> {
         out
     }
 
-    /// Canonical encoding (see the module docs).
-    pub fn encode(&self) -> Vec<u8> {
-        encode(STATE_MAGIC, self.step, &self.entries())
+    /// The state's tensors read to host memory, in canonical entry order:
+    /// `model/*`, then `optim.m/*`, then `optim.v/*`, each sorted by path
+    /// (the three prefixes sort in that order, and a shared prefix keeps
+    /// the paths' order).
+    fn host_entries(&self) -> Vec<(String, HostData)> {
+        let params = collect_param_data(&self.model, &|p| self.moments.contains_key(p));
+        let mut out = Vec::with_capacity(3 * params.len());
+        out.extend(params.into_iter().map(|(k, d)| (format!("model/{k}"), d)));
+        for (k, mo) in &self.moments {
+            out.push((format!("optim.m/{k}"), to_host_data(&mo.m)));
+        }
+        for (k, mo) in &self.moments {
+            out.push((format!("optim.v/{k}"), to_host_data(&mo.v)));
+        }
+        debug_assert!(out.windows(2).all(|w| w[0].0 < w[1].0));
+        out
     }
 
-    /// `h_i`: SHA-256 of the canonical encoding.
+    /// Canonical encoding (see the module docs).
+    pub fn encode(&self) -> Vec<u8> {
+        let entries = self.host_entries();
+        let total: usize = entries
+            .iter()
+            .map(|(k, d)| d.data.as_bytes().len() + k.len() + 16 + 8 * d.shape.len())
+            .sum();
+        let mut out = Vec::with_capacity(total + 32);
+        encode_data_into(STATE_MAGIC, self.step, &entries, &mut |b| {
+            out.extend_from_slice(b)
+        });
+        out
+    }
+
+    /// `h_i`: SHA-256 of the canonical encoding, streamed from the host
+    /// buffers of the tensors (no encoding in memory).
     pub fn hash(&self) -> [u8; 32] {
-        hash_encoding(STATE_MAGIC, self.step, &self.entries())
+        let mut h = Sha256::new();
+        encode_data_into(STATE_MAGIC, self.step, &self.host_entries(), &mut |b| {
+            h.update(b)
+        });
+        h.finalize().into()
     }
 
     /// Hash of the whole model (every parameter, frozen ones included;
     /// model magic and step).
     pub fn model_hash(&self) -> [u8; 32] {
-        let params: BTreeMap<String, HostTensor> = collect_params(&self.model)
+        let params: Vec<(String, HostData)> = collect_param_data(&self.model, &|_| true)
             .into_iter()
             .map(|(k, t)| (format!("model/{k}"), t))
             .collect();
-        hash_encoding(MODEL_MAGIC, self.step, &params)
+        let mut h = Sha256::new();
+        encode_data_into(MODEL_MAGIC, self.step, &params, &mut |b| h.update(b));
+        h.finalize().into()
     }
 
     /// Rebuilds a state from its canonical encoding on top of `template`
@@ -345,10 +436,12 @@ impl<M: Module> TrainState<M> {
         let trainable = trainable_names(template);
         let ad = device.clone().autodiff();
         let _guard = rng_lock();
+        let mut sizes: BTreeMap<String, usize> = BTreeMap::new();
         let model = map_params(template.clone(), &ad, |p, s| {
             if !trainable.contains(p) {
                 return Ok(None);
             }
+            sizes.insert(p.to_string(), s.iter().product());
             let t = entries
                 .remove(&format!("model/{p}"))
                 .ok_or_else(|| EngineError::CorruptCheckpoint(format!("missing model/{p}")))?;
@@ -361,11 +454,7 @@ impl<M: Module> TrainState<M> {
             Ok(Some(t.values))
         })?;
         let mut moments = BTreeMap::new();
-        for (k, t) in collect_params(&model) {
-            if !trainable.contains(&k) {
-                continue;
-            }
-            let n = t.values.len();
+        for (k, n) in sizes {
             let mut take = |kind: &str| -> Result<Tensor<1>> {
                 let e = entries
                     .remove(&format!("{kind}/{k}"))
@@ -441,6 +530,45 @@ pub fn encode_into(
                 buf.extend_from_slice(&v.to_le_bytes());
             }
             out(&buf);
+        }
+    }
+}
+
+/// As [`encode_into`] over host buffers already in canonical order. On
+/// little-endian machines the f32 bytes are passed through as they are.
+pub fn encode_data_into(
+    magic: &[u8; 16],
+    step: u64,
+    entries: &[(String, HostData)],
+    out: &mut dyn FnMut(&[u8]),
+) {
+    out(magic);
+    out(&step.to_le_bytes());
+    out(&(entries.len() as u32).to_le_bytes());
+    let mut head: Vec<u8> = Vec::with_capacity(256);
+    for (name, t) in entries {
+        head.clear();
+        head.extend_from_slice(&(name.len() as u32).to_le_bytes());
+        head.extend_from_slice(name.as_bytes());
+        head.push(DTYPE_F32);
+        head.extend_from_slice(&(t.shape.len() as u32).to_le_bytes());
+        for d in &t.shape {
+            head.extend_from_slice(&(*d as u64).to_le_bytes());
+        }
+        out(&head);
+        #[cfg(target_endian = "little")]
+        out(t.data.as_bytes());
+        #[cfg(not(target_endian = "little"))]
+        {
+            let values = t.data.as_slice::<f32>().expect("f32 data");
+            let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
+            for chunk in values.chunks(1 << 14) {
+                buf.clear();
+                for v in chunk {
+                    buf.extend_from_slice(&v.to_le_bytes());
+                }
+                out(&buf);
+            }
         }
     }
 }

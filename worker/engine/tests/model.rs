@@ -56,3 +56,26 @@ fn dropout_is_seeded_per_step() {
     let tb2 = engine(b).prove(&Behaviour::honest(), None).unwrap();
     assert_eq!(tb.hashes, tb2.hashes);
 }
+
+#[test]
+fn streamed_hash_matches_the_reference_encoder() {
+    // `hash()` / `encode()` / `model_hash()` read burn's host buffers
+    // directly; they must give exactly the bytes of the reference encoder
+    // over `Vec<f32>` entries (sorted map), on a state with non-zero moments.
+    use impulse_engine::data::sha256;
+    use impulse_engine::state::{encode, hash_encoding, MODEL_MAGIC, STATE_MAGIC};
+    let e = engine(job(9, 2));
+    let t = e.prove(&Behaviour::honest(), None).unwrap();
+    let s = e.recompute(&t.checkpoints, 2).unwrap();
+    let reference = encode(STATE_MAGIC, s.step, &s.entries());
+    assert_eq!(s.encode(), reference);
+    assert_eq!(s.hash(), sha256(&reference));
+    assert_eq!(s.hash(), t.hashes[2]);
+    let params = collect_params(&s.model)
+        .into_iter()
+        .map(|(k, v)| (format!("model/{k}"), v))
+        .collect();
+    assert_eq!(s.model_hash(), hash_encoding(MODEL_MAGIC, s.step, &params));
+    // Round trip through the decoder keeps every byte.
+    assert_eq!(e.decode(&reference).unwrap().encode(), reference);
+}

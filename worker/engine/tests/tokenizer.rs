@@ -69,6 +69,7 @@ fn tokenizes_deterministically_and_losslessly() {
     assert_eq!(ta, a.encode(&text).unwrap());
     // Byte-level BPE is lossless and compresses the corpus it was trained on.
     assert_eq!(a.decode(&ta).unwrap(), text);
+    eprintln!("corpus: {} bytes, {} BPE tokens", text.len(), ta.len());
     assert!(ta.len() * 2 < text.len(), "{} tokens", ta.len());
     assert!(ta.iter().all(|&t| t < 512));
     // Merges are used: some ids are above the 256 byte tokens.

@@ -3,7 +3,7 @@
 context 64, batch 16, pre-norm, GELU FFN 4d, AdamW) in plain JAX on CPU, for
 the burn/JAX ratio. Installs jax (CPU) from PyPI into a venv next to it.
 
-    python3 worker/engine/bench/jax_bench.py [--steps 20] [--d 128 --layers 2 --heads 4 --ctx 64]
+    python3 worker/bench/jax_bench.py [--steps 20] [--d 128 --layers 2 --heads 4 --ctx 64]
 """
 import argparse, json, os, subprocess, sys, time
 
