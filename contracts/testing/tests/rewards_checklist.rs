@@ -47,8 +47,10 @@ fn with_shares() -> (Suite, cosmwasm_std::Addr) {
 fn checklist_01_only_governance_changes_params_contracts_and_the_vault() {
     let mut s = suite();
     let x = s.addr("mallory");
-    let mut params = RewardsParams::default();
-    params.max_issuance = Uint128::new(5);
+    let mut params = RewardsParams {
+        max_issuance: Uint128::new(5),
+        ..RewardsParams::default()
+    };
     for msg in [
         ExecuteMsg::UpdateParams {
             params: params.clone(),
