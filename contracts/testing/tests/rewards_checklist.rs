@@ -448,6 +448,10 @@ fn checklist_05_duplicate_ids_and_repeated_claims_never_pay_twice() {
     assert_eq!(s.balance(&a) - before, owed.total.u128());
     s.rewards_rejects(|s| s.claim_rewards(&a, None, None), "nothing to claim");
     s.rewards_rejects(
+        |s| s.claim_rewards(&a, Some(vec![]), None),
+        "nothing to claim",
+    );
+    s.rewards_rejects(
         |s| s.claim_rewards(&a, Some(vec![0]), None),
         "has no unpaid share in epoch 0",
     );
