@@ -47,6 +47,11 @@ pub fn claim(
 
     let selected: Vec<u64> = match epochs {
         Some(list) => {
+            if list.is_empty() {
+                return Err(ContractError::NothingToClaim {
+                    provider: sender.to_string(),
+                });
+            }
             if list.len() > MAX_LIMIT as usize {
                 return Err(ContractError::TooManyEpochs {
                     max: MAX_LIMIT,

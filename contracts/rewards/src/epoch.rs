@@ -190,7 +190,10 @@ fn close_open(
     let (providers_pool, verifiers_pool, to_vault) =
         split(params, pool, open.providers_weight, open.verifiers_weight);
 
-    ledger.reserve = ledger.reserve - issuance;
+    ledger.reserve = ledger
+        .reserve
+        .checked_sub(issuance)
+        .map_err(|_| overflow("reserve"))?;
     ledger.issued = ledger
         .issued
         .checked_add(issuance)

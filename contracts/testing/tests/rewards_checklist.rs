@@ -47,8 +47,10 @@ fn with_shares() -> (Suite, cosmwasm_std::Addr) {
 fn checklist_01_only_governance_changes_params_contracts_and_the_vault() {
     let mut s = suite();
     let x = s.addr("mallory");
-    let mut params = RewardsParams::default();
-    params.max_issuance = Uint128::new(5);
+    let mut params = RewardsParams {
+        max_issuance: Uint128::new(5),
+        ..RewardsParams::default()
+    };
     for msg in [
         ExecuteMsg::UpdateParams {
             params: params.clone(),
@@ -445,6 +447,10 @@ fn checklist_05_duplicate_ids_and_repeated_claims_never_pay_twice() {
     s.claim_rewards(&a, None, None).must(&s);
     assert_eq!(s.balance(&a) - before, owed.total.u128());
     s.rewards_rejects(|s| s.claim_rewards(&a, None, None), "nothing to claim");
+    s.rewards_rejects(
+        |s| s.claim_rewards(&a, Some(vec![]), None),
+        "nothing to claim",
+    );
     s.rewards_rejects(
         |s| s.claim_rewards(&a, Some(vec![0]), None),
         "has no unpaid share in epoch 0",

@@ -319,7 +319,7 @@ fn run_sequence(ops: &[Op], coverage: &Coverage) -> Result<(), TestCaseError> {
     let _ = s.close_epoch(&anyone);
     for i in 0..PROVIDERS {
         let p = s.addr(&format!("cp{i}"));
-        while s.claimable(&p).entries.len() > 0 {
+        while !s.claimable(&p).entries.is_empty() {
             s.claim_rewards(&p, None, Some(100))
                 .map_err(|e| TestCaseError::fail(format!("{e:#}")))?;
             s.assert_invariant();

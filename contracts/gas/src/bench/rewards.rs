@@ -177,9 +177,8 @@ pub fn scenario(wasm: &[u8]) -> Result<Vec<Row>> {
     );
 
     // Close and claim with ever more providers holding work in the epoch.
-    let mut epoch = 1u64;
     let mut next = 0usize;
-    for n in [10usize, 100, 1_000, 10_000] {
+    for (epoch, n) in (1u64..).zip([10usize, 100, 1_000, 10_000]) {
         let providers: Vec<String> = (next..next + n)
             .map(|i| h.addr(&format!("cp{i}")))
             .collect();
@@ -221,7 +220,6 @@ pub fn scenario(wasm: &[u8]) -> Result<Vec<Row>> {
             &format!("claim reply (fine applied, {n} providers)"),
             &fines_reply(claimer, payload)?,
         );
-        epoch += 1;
     }
 
     // A provider with work in 10 epochs claims them at once.
