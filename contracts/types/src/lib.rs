@@ -8,8 +8,10 @@
 
 pub mod common;
 pub mod funds;
+pub mod marketplace;
 pub mod math;
 pub mod reputation;
+pub mod rewards;
 pub mod staking;
 pub mod version;
 
