@@ -46,7 +46,7 @@ impl Rng {
     }
 }
 
-const L: u64 = 1_000;
+const L: u64 = 500;
 const JOBS: usize = 2_000;
 
 fn alpha_atomics(alpha_permille: u64) -> u128 {

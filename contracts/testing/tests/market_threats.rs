@@ -82,7 +82,8 @@ fn withholding_a_challenged_state_is_fraud() {
     // a forged opening is refused outright
     let mut s = suite();
     s.network(2, 5);
-    let (id, _) = s.submit(&trainer_of(&mut s), &default_spec(s.height(), L, 6)).unwrap();
+    let t = trainer_of(&mut s);
+    let (id, _) = s.submit(&t, &default_spec(s.height(), L, 6)).unwrap();
     let run = Run::honest(6, L);
     s.commit_secrets(id).unwrap();
     s.commit_result(id, &run).must(&s);
@@ -275,10 +276,10 @@ fn a_committee_without_quorum_is_redrawn_once_then_the_job_requeued_unpunished()
     s.advance(s.market_params().verify_commit_blocks + 1);
     s.process_timeouts().must(&s);
     s.open_all(id, &run).unwrap();
-    s.reveal_verdicts(id, &run, &silent).unwrap();
-    s.advance(s.market_params().verify_reveal_blocks + 1);
-    let res = s.process_timeouts().must(&s);
+    // everyone who committed has revealed: the verdict is due at once
+    let res = s.reveal_verdicts(id, &run, &silent).unwrap().unwrap();
     assert!(moved_to(&res, id, JobState::Queued));
+    assert_eq!(s.job(id).attempts, 1);
     assert_eq!(s.provider(&prover).stake, stake, "the prover is not penalised");
 }
 
