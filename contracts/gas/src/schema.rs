@@ -47,6 +47,7 @@ fn apis_of(package: &str) -> Option<(Api, CwApi)> {
     Some(match package {
         "impulse-staking" => apis!(package, staking),
         "impulse-reputation" => apis!(package, reputation),
+        "impulse-marketplace" => apis!(package, marketplace),
         _ => return None,
     })
 }

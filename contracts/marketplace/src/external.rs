@@ -380,6 +380,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn unknown_reply_id_is_an_error() {
+        use cosmwasm_std::testing::{mock_dependencies, mock_env};
+        let mut deps = mock_dependencies();
+        #[allow(deprecated)]
+        let reply = Reply {
+            id: 99,
+            payload: Binary::default(),
+            gas_used: 0,
+            result: SubMsgResult::Ok(cosmwasm_std::SubMsgResponse {
+                events: vec![],
+                data: None,
+                msg_responses: vec![],
+            }),
+        };
+        assert!(matches!(
+            handle_reply(deps.as_mut(), mock_env(), reply),
+            Err(ContractError::UnknownReplyId { id: 99 })
+        ));
+    }
+
+    #[test]
     fn reads_slash_response_plain_and_wrapped() {
         let r = SlashResponse {
             provider: Addr::unchecked("p"),

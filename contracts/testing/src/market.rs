@@ -11,9 +11,7 @@
 use std::collections::BTreeMap;
 
 use anyhow::{anyhow, Result};
-use cosmwasm_std::{
-    coins, Addr, Decimal, Empty, HexBinary, MigrateInfo, Response, Uint128,
-};
+use cosmwasm_std::{coins, Addr, Decimal, Empty, HexBinary, MigrateInfo, Response, Uint128};
 use cw_multi_test::{App, AppResponse, Contract, ContractWrapper, Executor};
 use impulse_merkle::{secret_commitment, verdict_commitment, Hash, MerkleTree};
 use impulse_types::common::MAX_LIMIT;
@@ -257,7 +255,12 @@ pub fn secret_of(job_id: u64, attempt: u32, member: &Addr) -> Hash {
 }
 
 pub fn salt_of(job_id: u64, draw: u32, member: &Addr) -> Hash {
-    sha(&[b"salt", &job_id.to_be_bytes(), &draw.to_be_bytes(), member.as_bytes()])
+    sha(&[
+        b"salt",
+        &job_id.to_be_bytes(),
+        &draw.to_be_bytes(),
+        member.as_bytes(),
+    ])
 }
 
 /// What a member reveals: (hashes, distances, model hash).
@@ -272,7 +275,10 @@ pub fn reveal_for(
     let l = *steps.last().expect("at least step L") as usize;
     let (hashes, model): (Vec<Hash>, Hash) = match behaviour {
         Behaviour::Accuse => (
-            steps.iter().map(|s| sha(&[b"accuse", &s.to_be_bytes()])).collect(),
+            steps
+                .iter()
+                .map(|s| sha(&[b"accuse", &s.to_be_bytes()]))
+                .collect(),
             sha(&[b"accuse model"]),
         ),
         Behaviour::Rubberstamp => (
@@ -306,10 +312,9 @@ pub fn reveal_for(
 }
 
 pub fn commitment_of(member: &Addr, r: &Reveal, salt: &Hash) -> Hash {
-    let ds: Option<Vec<u128>> = r
-        .1
-        .as_ref()
-        .map(|d| d.iter().map(|x| x.atomics().u128()).collect());
+    let ds: Option<Vec<u128>> =
+        r.1.as_ref()
+            .map(|d| d.iter().map(|x| x.atomics().u128()).collect());
     verdict_commitment(member.as_bytes(), &r.0, ds.as_deref(), r.2.as_ref(), salt)
 }
 
@@ -378,7 +383,9 @@ pub fn moved_to(res: &AppResponse, job: u64, to: JobState) -> bool {
 impl Suite {
     #[track_caller]
     pub fn market(&self) -> &Market {
-        self.market.as_ref().expect("suite built with .marketplace()")
+        self.market
+            .as_ref()
+            .expect("suite built with .marketplace()")
     }
 
     #[track_caller]
@@ -392,7 +399,11 @@ impl Suite {
         msg: &ExecuteMsg,
         funds: u128,
     ) -> Result<AppResponse> {
-        let funds = if funds == 0 { vec![] } else { coins(funds, DENOM) };
+        let funds = if funds == 0 {
+            vec![]
+        } else {
+            coins(funds, DENOM)
+        };
         let m = self.market_addr();
         self.app
             .execute_contract(sender.clone(), m, msg, &funds)
@@ -420,7 +431,13 @@ impl Suite {
     /// Register `name` in staking with `stake` on `backend` at `price` and
     /// advertise it to the marketplace.
     #[track_caller]
-    pub fn provider_node(&mut self, name: &str, stake: u128, backend: Backend, price: u128) -> Addr {
+    pub fn provider_node(
+        &mut self,
+        name: &str,
+        stake: u128,
+        backend: Backend,
+        price: u128,
+    ) -> Addr {
         let a = self.addr(name);
         self.register_with(&a, stake, backend, crate::capacity(), price)
             .expect("register");
@@ -572,7 +589,9 @@ impl Suite {
 
     pub fn commit_result(&mut self, id: u64, run: &Run) -> Result<AppResponse> {
         let job = self.job(id);
-        let prover = job.prover.ok_or_else(|| anyhow!("job {id} has no prover"))?;
+        let prover = job
+            .prover
+            .ok_or_else(|| anyhow!("job {id} has no prover"))?;
         self.exec_market(
             &prover,
             &ExecuteMsg::CommitResult {
@@ -607,7 +626,12 @@ impl Suite {
     }
 
     /// The committee commits its verdicts per `behaviour` (one per member).
-    pub fn commit_verdicts(&mut self, id: u64, run: &Run, behaviour: &[Behaviour]) -> Result<Option<AppResponse>> {
+    pub fn commit_verdicts(
+        &mut self,
+        id: u64,
+        run: &Run,
+        behaviour: &[Behaviour],
+    ) -> Result<Option<AppResponse>> {
         let r = self.round(id);
         let mode = self.job(id).spec.verification.mode;
         let mut commitments: BTreeMap<usize, HexBinary> = BTreeMap::new();
@@ -622,7 +646,11 @@ impl Suite {
                     .ok_or_else(|| anyhow!("member {j} has not committed yet"))?,
                 _ => {
                     let rv = reveal_for(b, run, &r.challenged_steps, &mode);
-                    hex(&commitment_of(&m.address, &rv, &salt_of(id, r.draw, &m.address)))
+                    hex(&commitment_of(
+                        &m.address,
+                        &rv,
+                        &salt_of(id, r.draw, &m.address),
+                    ))
                 }
             };
             commitments.insert(i, c.clone());
@@ -661,7 +689,12 @@ impl Suite {
     }
 
     /// Members reveal per `behaviour`; copiers' reveals are expected to fail.
-    pub fn reveal_verdicts(&mut self, id: u64, run: &Run, behaviour: &[Behaviour]) -> Result<Option<AppResponse>> {
+    pub fn reveal_verdicts(
+        &mut self,
+        id: u64,
+        run: &Run,
+        behaviour: &[Behaviour],
+    ) -> Result<Option<AppResponse>> {
         let r = self.round(id);
         let mut last = None;
         for (i, m) in r.committee.iter().enumerate() {
@@ -770,7 +803,11 @@ impl Suite {
         let mut seen: BTreeMap<u64, JobState> = BTreeMap::new();
         for s in JobState::ALL {
             for j in self.all_jobs(Some(s)) {
-                assert_eq!(j.state, s, "job {} listed under {s} but is {}", j.id, j.state);
+                assert_eq!(
+                    j.state, s,
+                    "job {} listed under {s} but is {}",
+                    j.id, j.state
+                );
                 assert!(seen.insert(j.id, s).is_none(), "job {} in two states", j.id);
             }
         }

@@ -95,13 +95,23 @@ pub enum RewardsQuery {
     Record {},
 }
 
-fn rewards_instantiate(deps: DepsMut, _: Env, _: MessageInfo, msg: RewardsInit) -> StdResult<Response> {
+fn rewards_instantiate(
+    deps: DepsMut,
+    _: Env,
+    _: MessageInfo,
+    msg: RewardsInit,
+) -> StdResult<Response> {
     REWARDS_CFG.save(deps.storage, &msg)?;
     REWARDS_REC.save(deps.storage, &RewardsRecord::default())?;
     Ok(Response::new())
 }
 
-fn rewards_execute(deps: DepsMut, _: Env, info: MessageInfo, msg: RewardsHookMsg) -> StdResult<Response> {
+fn rewards_execute(
+    deps: DepsMut,
+    _: Env,
+    info: MessageInfo,
+    msg: RewardsHookMsg,
+) -> StdResult<Response> {
     let cfg = REWARDS_CFG.load(deps.storage)?;
     if cfg.fail {
         return Err(StdError::msg("mock rewards: failing on purpose"));

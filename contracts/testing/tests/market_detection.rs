@@ -79,7 +79,10 @@ fn caught_fraction_matches_one_minus_one_minus_alpha_to_the_c() {
             rng.fill(&mut seed);
             let falsified = rng.steps(L - 1, c);
             let challenged = challenged_steps(&seed, L, alpha_atomics(alpha_pm), 16_384);
-            if falsified.iter().any(|s| challenged.binary_search(s).is_ok()) {
+            if falsified
+                .iter()
+                .any(|s| challenged.binary_search(s).is_ok())
+            {
                 caught += 1;
             }
         }
@@ -118,13 +121,21 @@ fn the_contract_catches_exactly_the_jobs_whose_falsified_steps_are_challenged() 
         let ch = s.market().challenges[&id].clone();
         let hit = falsified.iter().any(|f| ch.contains(f));
         if hit {
-            assert!(moved_to(&res, id, JobState::Queued), "job {j}: intersecting falsification must be convicted");
+            assert!(
+                moved_to(&res, id, JobState::Queued),
+                "job {j}: intersecting falsification must be convicted"
+            );
             caught += 1;
         } else {
-            assert!(moved_to(&res, id, JobState::Settled), "job {j}: unchallenged falsification escapes");
+            assert!(
+                moved_to(&res, id, JobState::Settled),
+                "job {j}: unchallenged falsification escapes"
+            );
             escaped += 1;
         }
     }
-    println!("50 jobs: {caught} caught, {escaped} escaped (their falsified steps were not challenged)");
+    println!(
+        "50 jobs: {caught} caught, {escaped} escaped (their falsified steps were not challenged)"
+    );
     assert!(caught > 0 && escaped > 0, "both outcomes occur");
 }

@@ -169,11 +169,19 @@ fn fraud_is_slashed_and_the_job_requeued_then_settled_by_another_prover() {
     assert!(moved_to(&res, id, JobState::Queued));
     let p = s.provider(&cheat);
     assert!(p.banned, "fraud bans");
-    assert_eq!(p.stake, stake - stake.mul_ceil(cosmwasm_std::Decimal::percent(75)));
+    assert_eq!(
+        p.stake,
+        stake - stake.mul_ceil(cosmwasm_std::Decimal::percent(75))
+    );
     assert!(p.active_jobs.is_empty());
     assert!(!s.market_provider(&cheat).unwrap().indexed);
     // honest committee got slash shares
-    let r_committee: Vec<_> = s.all_providers().iter().filter(|x| !x.claimable.is_zero()).map(|x| x.address.clone()).collect();
+    let r_committee: Vec<_> = s
+        .all_providers()
+        .iter()
+        .filter(|x| !x.claimable.is_zero())
+        .map(|x| x.address.clone())
+        .collect();
     assert_eq!(r_committee.len(), 3);
     s.run_scheduler(None).must(&s);
     let job = s.job(id);

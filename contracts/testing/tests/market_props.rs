@@ -13,8 +13,16 @@ use proptest::prelude::*;
 enum Op {
     AddProver(u128),
     AddVerifier,
-    Submit { steps: u64, alpha_pct: u64, committee: u32, price: u128 },
-    Drive { cheat: bool, behaviour: u8 },
+    Submit {
+        steps: u64,
+        alpha_pct: u64,
+        committee: u32,
+        price: u128,
+    },
+    Drive {
+        cheat: bool,
+        behaviour: u8,
+    },
     CommitOnly,
     Advance(u64),
     Timeouts,
@@ -61,9 +69,19 @@ fn apply(s: &mut Suite, op: &Op, n: &mut u32) {
         }
         Op::AddVerifier => {
             *n += 1;
-            s.provider_node(&format!("v{n}"), 300_000_000, impulse_types::Backend::Cpu, 8);
+            s.provider_node(
+                &format!("v{n}"),
+                300_000_000,
+                impulse_types::Backend::Cpu,
+                8,
+            );
         }
-        Op::Submit { steps, alpha_pct, committee, price } => {
+        Op::Submit {
+            steps,
+            alpha_pct,
+            committee,
+            price,
+        } => {
             let t = s.addr("trainer");
             let mut spec = default_spec(s.height(), *steps, *n as u64);
             spec.verification.alpha = Decimal::percent(*alpha_pct);
@@ -110,7 +128,8 @@ fn apply(s: &mut Suite, op: &Op, n: &mut u32) {
         Op::Cancel => {
             if let Some(id) = first(s, JobState::Queued) {
                 let t = s.job(id).trainer;
-                s.exec_market(&t, &ExecuteMsg::CancelJob { job_id: id }, 0).expect("cancel");
+                s.exec_market(&t, &ExecuteMsg::CancelJob { job_id: id }, 0)
+                    .expect("cancel");
             }
         }
         Op::Unstake(i) => {

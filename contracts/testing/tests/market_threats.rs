@@ -4,7 +4,9 @@
 
 use cosmwasm_std::{Decimal, Uint128};
 use impulse_merkle::{challenge_seed, challenged_steps, secret_commitment};
-use impulse_testing::market::{default_spec, hex, moved_to, Behaviour, RewardsKind, Run, MarketOptions};
+use impulse_testing::market::{
+    default_spec, hex, moved_to, Behaviour, MarketOptions, RewardsKind, Run,
+};
 use impulse_testing::{Outcome, Suite, SuiteBuilder};
 use impulse_types::marketplace::{ExecuteMsg, JobState, VerificationMode};
 
@@ -32,7 +34,10 @@ fn skipped_or_falsified_steps_are_caught_when_challenged() {
     let run = Run::cheating(3, L, &(1..L).collect::<Vec<_>>());
     let res = s.drive(id, &run, &[]).unwrap();
     assert!(moved_to(&res, id, JobState::Queued));
-    assert_eq!(slashed(&s, &cheat, stake), stake.mul_ceil(Decimal::percent(75)));
+    assert_eq!(
+        slashed(&s, &cheat, stake),
+        stake.mul_ceil(Decimal::percent(75))
+    );
     assert!(s.provider(&cheat).banned);
 }
 
@@ -71,14 +76,28 @@ fn withholding_a_challenged_state_is_fraud() {
         .iter()
         .map(|st| run.opening(*st))
         .collect();
-    s.exec_market(&cheat, &ExecuteMsg::OpenSteps { job_id: id, openings: some }, 0)
-        .must(&s);
+    s.exec_market(
+        &cheat,
+        &ExecuteMsg::OpenSteps {
+            job_id: id,
+            openings: some,
+        },
+        0,
+    )
+    .must(&s);
     s.reveal_verdicts(id, &run, &[]).unwrap();
-    assert_eq!(s.job(id).state, JobState::Verifying, "waits for the last opening");
+    assert_eq!(
+        s.job(id).state,
+        JobState::Verifying,
+        "waits for the last opening"
+    );
     s.advance(s.market_params().verify_reveal_blocks + 1);
     let res = s.process_timeouts().must(&s);
     assert!(moved_to(&res, id, JobState::Queued));
-    assert_eq!(slashed(&s, &cheat, stake), stake.mul_ceil(Decimal::percent(75)));
+    assert_eq!(
+        slashed(&s, &cheat, stake),
+        stake.mul_ceil(Decimal::percent(75))
+    );
     // a forged opening is refused outright
     let mut s = suite();
     s.network(2, 5);
@@ -93,8 +112,15 @@ fn withholding_a_challenged_state_is_fraud() {
     let mut bad = run.opening(step);
     bad.hash = hex(&[1u8; 32]);
     let prover = s.job(id).prover.unwrap();
-    s.exec_market(&prover, &ExecuteMsg::OpenSteps { job_id: id, openings: vec![bad] }, 0)
-        .must_fail(&s, "does not lead to the committed root");
+    s.exec_market(
+        &prover,
+        &ExecuteMsg::OpenSteps {
+            job_id: id,
+            openings: vec![bad],
+        },
+        0,
+    )
+    .must_fail(&s, "does not lead to the committed root");
 }
 
 fn trainer_of(s: &mut Suite) -> cosmwasm_std::Addr {
@@ -111,13 +137,27 @@ fn a_lazy_verifier_that_copies_cannot_open_and_is_faulted() {
     let stake = s.provider(&lazy).stake;
     let run = Run::honest(7, L);
     let res = s
-        .drive(id, &run, &[Behaviour::Honest, Behaviour::Honest, Behaviour::Copy(0)])
+        .drive(
+            id,
+            &run,
+            &[Behaviour::Honest, Behaviour::Honest, Behaviour::Copy(0)],
+        )
         .unwrap();
     // quorum of 2 reveals: settles, the copier is not paid and is faulted
     assert!(moved_to(&res, id, JobState::Settled));
-    assert!(!slashed(&s, &lazy, stake).is_zero(), "benign slash for not revealing");
+    assert!(
+        !slashed(&s, &lazy, stake).is_zero(),
+        "benign slash for not revealing"
+    );
     assert!(!s.provider(&lazy).banned, "a fault, not fraud");
-    assert_eq!(s.rewards_record().work.iter().filter(|w| w.1 == "verifier").count(), 2);
+    assert_eq!(
+        s.rewards_record()
+            .work
+            .iter()
+            .filter(|w| w.1 == "verifier")
+            .count(),
+        2
+    );
 }
 
 #[test]
@@ -127,18 +167,31 @@ fn a_false_accusation_is_slashed_as_fraud_and_the_job_settles() {
     let trainer = s.addr("trainer");
     let (id, _) = s.submit(&trainer, &default_spec(s.height(), L, 8)).unwrap();
     let liar = s.round(id).committee[1].address.clone();
-    let honest = [s.round(id).committee[0].address.clone(), s.round(id).committee[2].address.clone()];
+    let honest = [
+        s.round(id).committee[0].address.clone(),
+        s.round(id).committee[2].address.clone(),
+    ];
     let stake = s.provider(&liar).stake;
     let prover = s.job(id).prover.unwrap();
     let res = s
-        .drive(id, &Run::honest(8, L), &[Behaviour::Honest, Behaviour::Accuse, Behaviour::Honest])
+        .drive(
+            id,
+            &Run::honest(8, L),
+            &[Behaviour::Honest, Behaviour::Accuse, Behaviour::Honest],
+        )
         .unwrap();
     assert!(moved_to(&res, id, JobState::Settled));
-    assert_eq!(slashed(&s, &liar, stake), stake.mul_ceil(Decimal::percent(75)));
+    assert_eq!(
+        slashed(&s, &liar, stake),
+        stake.mul_ceil(Decimal::percent(75))
+    );
     assert!(s.provider(&liar).banned);
     assert!(!s.provider(&prover).banned);
     for h in &honest {
-        assert!(!s.unbonding(h).claimable_now.is_zero(), "majority shares the liar's slash");
+        assert!(
+            !s.unbonding(h).claimable_now.is_zero(),
+            "majority shares the liar's slash"
+        );
     }
 }
 
@@ -150,7 +203,10 @@ fn a_colluding_minority_cannot_save_a_cheat() {
     let mut spec = default_spec(s.height(), L, 9);
     spec.verification.committee = 5;
     let (id, _) = s.submit(&trainer, &spec).unwrap();
-    let colluders: Vec<_> = s.round(id).committee[3..].iter().map(|m| m.address.clone()).collect();
+    let colluders: Vec<_> = s.round(id).committee[3..]
+        .iter()
+        .map(|m| m.address.clone())
+        .collect();
     let cheat = s.job(id).prover.unwrap();
     let run = Run::cheating(9, L, &[L]);
     let b = [
@@ -164,7 +220,10 @@ fn a_colluding_minority_cannot_save_a_cheat() {
     assert!(moved_to(&res, id, JobState::Queued), "fraud proven");
     assert!(s.provider(&cheat).banned);
     for c in &colluders {
-        assert!(s.provider(c).banned, "the colluding minority is slashed too");
+        assert!(
+            s.provider(c).banned,
+            "the colluding minority is slashed too"
+        );
     }
 }
 
@@ -174,7 +233,9 @@ fn unstaking_does_not_escape_a_pending_slash() {
     s.network(0, 5);
     let cheat = s.provider_node("cheat", 3_000_000_000, impulse_types::Backend::Cpu, 10);
     let trainer = s.addr("trainer");
-    let (id, _) = s.submit(&trainer, &default_spec(s.height(), L, 10)).unwrap();
+    let (id, _) = s
+        .submit(&trainer, &default_spec(s.height(), L, 10))
+        .unwrap();
     assert_eq!(s.job(id).prover.as_ref(), Some(&cheat));
     let run = Run::cheating(10, L, &[L]);
     s.commit_secrets(id).unwrap();
@@ -190,7 +251,11 @@ fn unstaking_does_not_escape_a_pending_slash() {
     s.reveal_verdicts(id, &run, &[]).unwrap();
     assert_eq!(s.job(id).state, JobState::Queued);
     let after = s.unbonding(&cheat).entries[0].pending;
-    assert_eq!(pending - after, pending.mul_ceil(Decimal::percent(75)), "unbonding slashed too");
+    assert_eq!(
+        pending - after,
+        pending.mul_ceil(Decimal::percent(75)),
+        "unbonding slashed too"
+    );
 }
 
 #[test]
@@ -198,7 +263,9 @@ fn grinding_the_commitment_cannot_choose_the_challenge() {
     let mut s = suite();
     s.network(2, 5);
     let trainer = s.addr("trainer");
-    let (id, _) = s.submit(&trainer, &default_spec(s.height(), L, 11)).unwrap();
+    let (id, _) = s
+        .submit(&trainer, &default_spec(s.height(), L, 11))
+        .unwrap();
     let run = Run::honest(11, L);
     s.commit_secrets(id).unwrap();
     s.commit_result(id, &run).must(&s);
@@ -207,11 +274,25 @@ fn grinding_the_commitment_cannot_choose_the_challenge() {
     assert!(r.seed.is_none() && r.challenged_steps.is_empty());
     // and a member can no longer change its secret
     let m = r.committee[0].address.clone();
-    s.exec_market(&m, &ExecuteMsg::CommitSecret { job_id: id, secret_hash: hex(&[0u8; 32]) }, 0)
-        .must_fail(&s, "is committed; this needs assigned");
+    s.exec_market(
+        &m,
+        &ExecuteMsg::CommitSecret {
+            job_id: id,
+            secret_hash: hex(&[0u8; 32]),
+        },
+        0,
+    )
+    .must_fail(&s, "is committed; this needs assigned");
     // a wrong secret is refused
-    s.exec_market(&m, &ExecuteMsg::RevealSecret { job_id: id, secret: hex(&[0u8; 32]) }, 0)
-        .must_fail(&s, "does not match the commitment");
+    s.exec_market(
+        &m,
+        &ExecuteMsg::RevealSecret {
+            job_id: id,
+            secret: hex(&[0u8; 32]),
+        },
+        0,
+    )
+    .must_fail(&s, "does not match the commitment");
     s.reveal_secrets(id, &[0, 1, 2]).unwrap();
     let r = s.round(id);
     // R3: anyone recomputes the seed and the challenge from on-chain data
@@ -221,13 +302,19 @@ fn grinding_the_commitment_cannot_choose_the_challenge() {
         .map(|m| m.secret.as_ref().unwrap().as_slice().try_into().unwrap())
         .collect();
     for (m, sec) in r.committee.iter().zip(&secrets) {
-        assert_eq!(m.secret_hash.as_ref().unwrap().as_slice(), secret_commitment(sec));
+        assert_eq!(
+            m.secret_hash.as_ref().unwrap().as_slice(),
+            secret_commitment(sec)
+        );
     }
     let seed = challenge_seed(&run.root(), id, &secrets, None);
     assert_eq!(r.seed.as_ref().unwrap().as_slice(), seed);
     let p = s.market_params();
     let alpha = Decimal::percent(10).atomics().u128();
-    assert_eq!(r.challenged_steps, challenged_steps(&seed, L, alpha, p.max_challenges as usize));
+    assert_eq!(
+        r.challenged_steps,
+        challenged_steps(&seed, L, alpha, p.max_challenges as usize)
+    );
     // the prover's best grinding: every alternative root gives a challenge
     // it cannot predict without the secrets; with other secrets the same
     // root is challenged elsewhere.
@@ -240,7 +327,9 @@ fn a_member_withholding_its_secret_is_faulted_and_the_round_goes_on() {
     let mut s = suite();
     s.network(2, 5);
     let trainer = s.addr("trainer");
-    let (id, _) = s.submit(&trainer, &default_spec(s.height(), L, 12)).unwrap();
+    let (id, _) = s
+        .submit(&trainer, &default_spec(s.height(), L, 12))
+        .unwrap();
     let run = Run::honest(12, L);
     s.commit_secrets(id).unwrap();
     s.commit_result(id, &run).must(&s);
@@ -263,7 +352,9 @@ fn a_committee_without_quorum_is_redrawn_once_then_the_job_requeued_unpunished()
     let mut s = suite();
     s.network(2, 9);
     let trainer = s.addr("trainer");
-    let (id, _) = s.submit(&trainer, &default_spec(s.height(), L, 13)).unwrap();
+    let (id, _) = s
+        .submit(&trainer, &default_spec(s.height(), L, 13))
+        .unwrap();
     let prover = s.job(id).prover.unwrap();
     let stake = s.provider(&prover).stake;
     let run = Run::honest(13, L);
@@ -280,7 +371,11 @@ fn a_committee_without_quorum_is_redrawn_once_then_the_job_requeued_unpunished()
     let res = s.reveal_verdicts(id, &run, &silent).unwrap().unwrap();
     assert!(moved_to(&res, id, JobState::Queued));
     assert_eq!(s.job(id).attempts, 1);
-    assert_eq!(s.provider(&prover).stake, stake, "the prover is not penalised");
+    assert_eq!(
+        s.provider(&prover).stake,
+        stake,
+        "the prover is not penalised"
+    );
 }
 
 #[test]
@@ -288,9 +383,16 @@ fn a_redrawn_committee_settles_the_job() {
     let mut s = suite();
     s.network(2, 9);
     let trainer = s.addr("trainer");
-    let (id, _) = s.submit(&trainer, &default_spec(s.height(), L, 14)).unwrap();
+    let (id, _) = s
+        .submit(&trainer, &default_spec(s.height(), L, 14))
+        .unwrap();
     let run = Run::honest(14, L);
-    s.drive(id, &run, &[Behaviour::Silent, Behaviour::Silent, Behaviour::Honest]).unwrap();
+    s.drive(
+        id,
+        &run,
+        &[Behaviour::Silent, Behaviour::Silent, Behaviour::Honest],
+    )
+    .unwrap();
     assert_eq!(s.job(id).state, JobState::Challenged);
     s.commit_verdicts(id, &run, &[]).unwrap();
     s.open_all(id, &run).unwrap();
@@ -304,7 +406,9 @@ fn tolerance_mode_settles_close_replays_and_convicts_far_ones() {
     s.network(3, 5);
     let trainer = s.addr("trainer");
     let mut spec = default_spec(s.height(), L, 15);
-    spec.verification.mode = VerificationMode::Tolerance { tau: Decimal::percent(1) };
+    spec.verification.mode = VerificationMode::Tolerance {
+        tau: Decimal::percent(1),
+    };
     let (id, _) = s.submit(&trainer, &spec).unwrap();
     let res = s.drive(id, &Run::honest(15, L), &[]).unwrap();
     assert!(moved_to(&res, id, JobState::Settled));
@@ -316,24 +420,39 @@ fn tolerance_mode_settles_close_replays_and_convicts_far_ones() {
 #[test]
 fn a_broken_rewards_contract_never_blocks_settlement_and_fees_are_flushed_later() {
     let mut s = SuiteBuilder::new()
-        .marketplace_with(MarketOptions { rewards: RewardsKind::Failing, ..Default::default() })
+        .marketplace_with(MarketOptions {
+            rewards: RewardsKind::Failing,
+            ..Default::default()
+        })
         .build();
     s.network(2, 5);
     let trainer = s.addr("trainer");
-    let (id, _) = s.submit(&trainer, &default_spec(s.height(), L, 16)).unwrap();
+    let (id, _) = s
+        .submit(&trainer, &default_spec(s.height(), L, 16))
+        .unwrap();
     let res = s.drive(id, &Run::honest(16, L), &[]).unwrap();
     assert!(moved_to(&res, id, JobState::Settled));
     assert_eq!(s.market_totals().undelivered_fees, Uint128::new(20));
     let anyone = s.addr("anyone");
     // still broken: the flush fails softly and keeps the fee
-    s.exec_market(&anyone, &ExecuteMsg::FlushFees { limit: None }, 0).must(&s);
+    s.exec_market(&anyone, &ExecuteMsg::FlushFees { limit: None }, 0)
+        .must(&s);
     assert_eq!(s.market_totals().undelivered_fees, Uint128::new(20));
     // governance points at a working rewards contract
     let gov = s.gov.clone();
     let working = impulse_testing::mock::instantiate_rewards(&mut s.app, &gov, false);
-    s.exec_market(&gov, &ExecuteMsg::SetContracts { staking: None, reputation: None, rewards: Some(working.to_string()) }, 0)
+    s.exec_market(
+        &gov,
+        &ExecuteMsg::SetContracts {
+            staking: None,
+            reputation: None,
+            rewards: Some(working.to_string()),
+        },
+        0,
+    )
+    .must(&s);
+    s.exec_market(&anyone, &ExecuteMsg::FlushFees { limit: None }, 0)
         .must(&s);
-    s.exec_market(&anyone, &ExecuteMsg::FlushFees { limit: None }, 0).must(&s);
     assert!(s.market_totals().undelivered_fees.is_zero());
     assert_eq!(s.balance(&working), 20);
 }

@@ -13,6 +13,7 @@
 //!   contract's own execution is not included). It leaves out the ante handler
 //!   (signature, tx size), which is paid once per transaction.
 
+mod marketplace;
 mod reputation;
 mod staking;
 mod storage;
@@ -377,6 +378,7 @@ fn scenario_of(package: &str) -> Option<Scenario> {
     match package {
         "impulse-staking" => Some(staking::scenario),
         "impulse-reputation" => Some(reputation::scenario),
+        "impulse-marketplace" => Some(marketplace::scenario),
         _ => None,
     }
 }
