@@ -48,6 +48,7 @@ fn apis_of(package: &str) -> Option<(Api, CwApi)> {
         "impulse-staking" => apis!(package, staking),
         "impulse-reputation" => apis!(package, reputation),
         "impulse-rewards" => apis!(package, rewards),
+        "impulse-marketplace" => apis!(package, marketplace),
         _ => return None,
     })
 }

@@ -7,6 +7,7 @@
 //! `marketplace` plays its role (it is the configured caller of
 //! `LockForJob`, `ReleaseJob` and `Slash`).
 
+pub mod market;
 pub mod mock;
 pub mod rewards;
 
@@ -75,6 +76,9 @@ pub struct SuiteBuilder {
     reputation_params: ReputationParams,
     reputation: ReputationKind,
     rewards: Option<rewards::RewardsSetup>,
+    /// With `Some`, the real marketplace (and a mock rewards contract) is
+    /// instantiated and wired in; see `market.rs`.
+    market: Option<market::MarketOptions>,
 }
 
 impl Default for SuiteBuilder {
@@ -90,7 +94,20 @@ impl SuiteBuilder {
             reputation_params: ReputationParams::default(),
             reputation: ReputationKind::Real,
             rewards: None,
+            market: None,
         }
+    }
+
+    /// Instantiate the real marketplace contract (default parameters, a
+    /// working mock rewards contract) instead of the plain `marketplace`
+    /// account.
+    pub fn marketplace(self) -> Self {
+        self.marketplace_with(market::MarketOptions::default())
+    }
+
+    pub fn marketplace_with(mut self, opts: market::MarketOptions) -> Self {
+        self.market = Some(opts);
+        self
     }
 
     pub fn staking_params(mut self, f: impl FnOnce(&mut StakingParams)) -> Self {
@@ -178,11 +195,19 @@ impl SuiteBuilder {
             )
             .expect("wire reputation into staking");
         }
+        let (marketplace, rewards, market) = match self.market {
+            None => (marketplace, rewards, None),
+            Some(opts) => {
+                let m = market::install(&mut app, &gov, &staking, reputation.as_ref(), opts);
+                (m.contract.clone(), m.rewards.clone(), Some(m))
+            }
+        };
         let mut suite = Suite {
             app,
             gov: gov.clone(),
             marketplace: marketplace.clone(),
             rewards: rewards.clone(),
+            market,
             staking,
             staking_code,
             reputation,
@@ -209,6 +234,10 @@ pub struct Suite {
     pub marketplace: Addr,
     /// Plays the rewards contract, or is it with `SuiteBuilder::rewards`.
     pub rewards: Addr,
+    /// The marketplace contract and its test state, when built with
+    /// `SuiteBuilder::marketplace` (`marketplace` and `rewards` then hold the
+    /// contract addresses).
+    pub market: Option<market::Market>,
     pub staking: Addr,
     pub staking_code: u64,
     pub reputation: Option<Addr>,
@@ -748,6 +777,9 @@ impl Suite {
 
         if self.real_rewards {
             self.assert_rewards_invariant();
+        }
+        if self.market.is_some() {
+            self.assert_market_invariant();
         }
 
         if self.real_reputation {

@@ -8,6 +8,7 @@
 
 pub mod common;
 pub mod funds;
+pub mod marketplace;
 pub mod math;
 pub mod reputation;
 pub mod rewards;

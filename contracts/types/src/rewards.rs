@@ -369,3 +369,61 @@ pub struct TotalsResponse {
     /// Ever spent from the vault by governance.
     pub vault_spent: Uint128,
 }
+
+/// The marketplace-only subset of [`ExecuteMsg`], with the same JSON: what
+/// the marketplace sends. A test checks that both serialize identically.
+#[cw_serde]
+pub enum RewardsHookMsg {
+    /// See [`ExecuteMsg::RecordWork`].
+    RecordWork {
+        provider: String,
+        role: WorkRole,
+        contribution: Uint128,
+    },
+    /// See [`ExecuteMsg::RecordJob`].
+    RecordJob {
+        job_id: u64,
+        outcome: JobOutcome,
+        to_pool: Uint128,
+        to_vault: Uint128,
+    },
+}
+
+#[cfg(test)]
+mod hook_tests {
+    use super::*;
+
+    #[test]
+    fn hook_messages_are_the_rewards_messages() {
+        let hook = RewardsHookMsg::RecordWork {
+            provider: "p".into(),
+            role: WorkRole::Verifier,
+            contribution: Uint128::new(7),
+        };
+        let full = ExecuteMsg::RecordWork {
+            provider: "p".into(),
+            role: WorkRole::Verifier,
+            contribution: Uint128::new(7),
+        };
+        assert_eq!(
+            cosmwasm_std::to_json_string(&hook).unwrap(),
+            cosmwasm_std::to_json_string(&full).unwrap()
+        );
+        let hook = RewardsHookMsg::RecordJob {
+            job_id: 3,
+            outcome: JobOutcome::Failed,
+            to_pool: Uint128::new(1),
+            to_vault: Uint128::new(2),
+        };
+        let full = ExecuteMsg::RecordJob {
+            job_id: 3,
+            outcome: JobOutcome::Failed,
+            to_pool: Uint128::new(1),
+            to_vault: Uint128::new(2),
+        };
+        assert_eq!(
+            cosmwasm_std::to_json_string(&hook).unwrap(),
+            cosmwasm_std::to_json_string(&full).unwrap()
+        );
+    }
+}

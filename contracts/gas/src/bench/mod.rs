@@ -13,6 +13,7 @@
 //!   contract's own execution is not included). It leaves out the ante handler
 //!   (signature, tx size), which is paid once per transaction.
 
+mod marketplace;
 mod reputation;
 mod rewards;
 mod staking;
@@ -391,6 +392,7 @@ fn scenario_of(package: &str) -> Option<Scenario> {
         "impulse-staking" => Some(staking::scenario),
         "impulse-reputation" => Some(reputation::scenario),
         "impulse-rewards" => Some(rewards::scenario),
+        "impulse-marketplace" => Some(marketplace::scenario),
         _ => None,
     }
 }
