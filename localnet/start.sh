@@ -12,7 +12,7 @@ fi
 rm -f "$PID_FILE"
 log "starting wasmd ($LOG_FILE)"
 # setsid: the node outlives this script and the shell that ran it.
-setsid "$WASMD_BIN" start --home "$NODE_HOME" >>"$LOG_FILE" 2>&1 </dev/null &
+setsid "$WASMD_BIN" start --home "$NODE_HOME" --log_no_color >>"$LOG_FILE" 2>&1 </dev/null &
 echo $! >"$PID_FILE"
 
 deadline=$((SECONDS + START_TIMEOUT))

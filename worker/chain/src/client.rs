@@ -131,6 +131,8 @@ pub struct TxOutcome {
     pub gas_used: u64,
     /// The fee paid.
     pub fee: Coin,
+    /// The `timeout_height` the transaction was signed with.
+    pub timeout_height: u64,
     /// All events of the transaction.
     pub events: Vec<TxEvent>,
 }
@@ -600,15 +602,18 @@ impl ChainClient {
                 log: r.raw_log,
             });
         }
-        let fee = r
-            .tx
+        let tx = r.tx.as_ref().and_then(|any| {
+            <cosmos_sdk_proto::cosmos::tx::v1beta1::Tx as prost::Message>::decode(
+                any.value.as_slice(),
+            )
+            .ok()
+        });
+        let timeout_height = tx
             .as_ref()
-            .and_then(|any| {
-                <cosmos_sdk_proto::cosmos::tx::v1beta1::Tx as prost::Message>::decode(
-                    any.value.as_slice(),
-                )
-                .ok()
-            })
+            .and_then(|tx| tx.body.as_ref())
+            .map(|b| b.timeout_height)
+            .unwrap_or_default();
+        let fee = tx
             .and_then(|tx| tx.auth_info?.fee)
             .and_then(|fee| fee.amount.into_iter().next())
             .map(|c| Coin::new(c.amount.parse().unwrap_or_default(), c.denom))
@@ -619,6 +624,7 @@ impl ChainClient {
             gas_wanted: u64::try_from(r.gas_wanted).unwrap_or_default(),
             gas_used: u64::try_from(r.gas_used).unwrap_or_default(),
             fee,
+            timeout_height,
             events: events::from_abci(r.events),
         })
     }

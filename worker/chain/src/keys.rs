@@ -103,6 +103,20 @@ mod tests {
     }
 
     #[test]
+    fn derivation_matches_wasmd() {
+        // The `validator` key of localnet/test-mnemonics.txt; the address is
+        // what `wasmd keys add --recover` (v0.61.14) derived for it.
+        let m = "panda worry rice identify across song wrap merge damage ability moment \
+                 mistake parrot side example mention chapter trophy slender run abstract box \
+                 pig dynamic";
+        let signer = Signer::from_mnemonic(m, "wasm").unwrap();
+        assert_eq!(
+            signer.address().to_string(),
+            "wasm13qmeckfky367fymmgvnyfdvm87acvrxv4ckprh"
+        );
+    }
+
+    #[test]
     fn rejects_bad_mnemonics() {
         assert!(matches!(
             Signer::from_mnemonic("not a mnemonic", "wasm"),
