@@ -1,6 +1,9 @@
 // Pins the wasmd binary the localnet scripts build (see build.sh).
 // `go install github.com/CosmWasm/wasmd/cmd/wasmd@version` refuses wasmd's
 // replace directives, so they are copied here from wasmd's own go.mod.
+// Differs from wasmd v0.61.14's own requirements in one place:
+// github.com/bytedance/sonic is raised from v1.14.2 (which does not compile
+// with Go 1.26: "undefined: GoMapIterator") to v1.15.5.
 module impulse.invalid/localnet
 
 go 1.24.0

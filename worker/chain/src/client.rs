@@ -37,6 +37,10 @@ use crate::keys::{Signer, DEFAULT_PREFIX};
 /// Result type of the client.
 pub type Result<T> = std::result::Result<T, ChainError>;
 
+/// Gas limit written into the transaction that is simulated (the
+/// simulation itself runs without a limit).
+const SIM_GAS_LIMIT: u64 = 1_000_000;
+
 /// ABCI code of `sdkerrors.ErrWrongSequence` (codespace `sdk`).
 const CODE_WRONG_SEQUENCE: u32 = 32;
 
@@ -447,7 +451,9 @@ impl ChainClient {
             .latest_height()
             .await?
             .saturating_add(self.config.timeout_height_blocks);
-        let sim_bytes = self.sign(msgs, memo, timeout_height, account, 0, 0)?;
+        // Simulate the tx as it will be sent: a non-zero fee (its deduction
+        // writes state and costs gas) and a gas limit of similar size.
+        let sim_bytes = self.sign(msgs, memo, timeout_height, account, SIM_GAS_LIMIT, 1)?;
         #[allow(deprecated)]
         let sim = TxService::new(self.channel.clone())
             .simulate(SimulateRequest {
