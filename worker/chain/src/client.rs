@@ -438,9 +438,10 @@ impl ChainClient {
             },
             gas_limit,
         );
-        let auth_info =
-            SignerInfo::single_direct(Some(self.signer.public_key()), account.sequence).auth_info(fee);
-        let doc = SignDoc::new(&body, &auth_info, &self.chain_id, account.number).map_err(signing)?;
+        let auth_info = SignerInfo::single_direct(Some(self.signer.public_key()), account.sequence)
+            .auth_info(fee);
+        let doc =
+            SignDoc::new(&body, &auth_info, &self.chain_id, account.number).map_err(signing)?;
         let raw = doc.sign(self.signer.signing_key()).map_err(signing)?;
         raw.to_bytes().map_err(signing)
     }
@@ -494,7 +495,8 @@ impl ChainClient {
         if r.code == 0 {
             return Ok(Attempt::Accepted(r.txhash));
         }
-        if (r.code == CODE_WRONG_SEQUENCE && r.codespace == "sdk") || is_sequence_mismatch(&r.raw_log)
+        if (r.code == CODE_WRONG_SEQUENCE && r.codespace == "sdk")
+            || is_sequence_mismatch(&r.raw_log)
         {
             return Ok(Attempt::WrongSequence(r.raw_log));
         }
@@ -689,7 +691,12 @@ impl ChainClient {
 
     /// A `MsgExecuteContract` from this client's address, to batch several
     /// in one transaction with [`ChainClient::broadcast`].
-    pub fn execute_msg<M: Serialize>(&self, contract: &str, msg: &M, funds: &[Coin]) -> Result<Any> {
+    pub fn execute_msg<M: Serialize>(
+        &self,
+        contract: &str,
+        msg: &M,
+        funds: &[Coin],
+    ) -> Result<Any> {
         Ok(to_any(&MsgExecuteContract {
             sender: self.address(),
             contract: contract.to_string(),

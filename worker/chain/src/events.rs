@@ -81,11 +81,7 @@ pub(crate) fn from_abci(events: Vec<cosmos_sdk_proto::tendermint::abci::Event>) 
         .into_iter()
         .map(|e| TxEvent {
             ty: e.r#type,
-            attributes: e
-                .attributes
-                .into_iter()
-                .map(|a| (a.key, a.value))
-                .collect(),
+            attributes: e.attributes.into_iter().map(|a| (a.key, a.value)).collect(),
         })
         .collect()
 }
@@ -116,7 +112,10 @@ mod tests {
                     ("msg_index", "0"),
                 ],
             ),
-            ev("wasm-impulse_register", &[("_contract_address", "wasm1c"), ("provider", "wasm1p")]),
+            ev(
+                "wasm-impulse_register",
+                &[("_contract_address", "wasm1c"), ("provider", "wasm1p")],
+            ),
             ev("wasm-orphan", &[("x", "1")]),
             ev("wasmx", &[("_contract_address", "wasm1c")]),
         ];

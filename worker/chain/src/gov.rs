@@ -87,7 +87,9 @@ impl ChainClient {
         let id = out
             .event_attr("submit_proposal", "proposal_id")
             .and_then(|v| v.parse().ok())
-            .ok_or_else(|| ChainError::Decode("submit_proposal event without proposal_id".into()))?;
+            .ok_or_else(|| {
+                ChainError::Decode("submit_proposal event without proposal_id".into())
+            })?;
         Ok((id, out))
     }
 

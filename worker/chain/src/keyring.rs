@@ -233,7 +233,12 @@ pub fn load_key(
                 .map_err(|_| malformed(format!("nonce is {} bytes, not 12", nonce.len())))?;
             let ciphertext = hex::decode(&cipher.ciphertext)
                 .map_err(|e| malformed(format!("ciphertext: {e}")))?;
-            let key = derive_key(pass, &salt, (kdf.m_cost_kib, kdf.t_cost, kdf.p_cost), &shown)?;
+            let key = derive_key(
+                pass,
+                &salt,
+                (kdf.m_cost_kib, kdf.t_cost, kdf.p_cost),
+                &shown,
+            )?;
             let plain = ChaCha20Poly1305::new(&Key::from(*key))
                 .decrypt(
                     &Nonce::from(nonce),
@@ -307,7 +312,14 @@ mod tests {
     fn wrong_passphrase_tamper_and_access_mode_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("k.json");
-        save_key(&path, "k", &mnemonic(), "wasm", KeyProtection::Passphrase("right")).unwrap();
+        save_key(
+            &path,
+            "k",
+            &mnemonic(),
+            "wasm",
+            KeyProtection::Passphrase("right"),
+        )
+        .unwrap();
         assert!(matches!(
             load_key(&path, "wasm", KeyringAccess::Passphrase("wrong")),
             Err(KeyError::Decrypt { .. })
@@ -326,7 +338,13 @@ mod tests {
         ));
         // No overwrite, no empty passphrase.
         assert!(matches!(
-            save_key(&path, "k", &mnemonic(), "wasm", KeyProtection::Passphrase("p")),
+            save_key(
+                &path,
+                "k",
+                &mnemonic(),
+                "wasm",
+                KeyProtection::Passphrase("p")
+            ),
             Err(KeyError::Io { .. })
         ));
         assert!(matches!(

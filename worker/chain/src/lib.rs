@@ -19,10 +19,10 @@ pub mod keyring;
 mod keys;
 
 pub use client::{gas_and_fee, to_any, ChainClient, ChainConfig, Coin, Result, TxOutcome};
-pub use cosmos_sdk_proto::cosmos::gov::v1::{ProposalStatus, VoteOption};
 /// The protobuf types of the Cosmos SDK and wasmd, for messages this crate
 /// has no helper for.
 pub use cosmos_sdk_proto as proto;
+pub use cosmos_sdk_proto::cosmos::gov::v1::{ProposalStatus, VoteOption};
 pub use cosmos_sdk_proto::Any;
 pub use error::{ChainError, KeyError};
 pub use events::{contract_events, ContractEvent, TxEvent, CONTRACT_ADDRESS_ATTR};

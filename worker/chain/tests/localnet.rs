@@ -12,8 +12,7 @@ use impulse_chain::proto::cosmos::bank::v1beta1::MsgSend;
 use impulse_chain::proto::cosmos::base::v1beta1::Coin as ProtoCoin;
 use impulse_chain::{to_any, ChainClient, ChainError, Coin, Signer};
 use impulse_types::staking::{
-    ConfigResponse, ExecuteMsg, InstantiateMsg, ProviderResponse, QueryMsg, StakingParams,
-    SudoMsg,
+    ConfigResponse, ExecuteMsg, InstantiateMsg, ProviderResponse, QueryMsg, StakingParams, SudoMsg,
 };
 use impulse_types::{Backend, Capacity};
 
@@ -54,9 +53,9 @@ async fn deploy_staking(client: &ChainClient, governance: &str) -> String {
         .expect("instantiate");
     let events = inst.contract_events();
     assert!(
-        events
-            .iter()
-            .any(|e| e.contract == address && e.ty == "wasm" && e.attr("action") == Some("instantiate")),
+        events.iter().any(|e| e.contract == address
+            && e.ty == "wasm"
+            && e.attr("action") == Some("instantiate")),
         "{events:?}"
     );
     address
@@ -72,7 +71,10 @@ async fn contract_flow_errors_and_sequence_recovery() {
     // Keys: our derivation matches wasmd's; alice's key goes through an
     // encrypted keyring file.
     let validator = Signer::from_mnemonic(&common::test_mnemonic("validator"), "wasm").unwrap();
-    assert_eq!(validator.address().to_string(), net.wasmd_address("validator"));
+    assert_eq!(
+        validator.address().to_string(),
+        net.wasmd_address("validator")
+    );
     let keyfile = net.home().join("alice.key.json");
     save_key(
         &keyfile,
@@ -84,8 +86,13 @@ async fn contract_flow_errors_and_sequence_recovery() {
     .unwrap();
     let (_, alice_signer) =
         load_key(&keyfile, "wasm", KeyringAccess::Passphrase("correct horse")).unwrap();
-    assert_eq!(alice_signer.address().to_string(), net.wasmd_address("alice"));
-    let alice = ChainClient::connect(net.config(), alice_signer).await.unwrap();
+    assert_eq!(
+        alice_signer.address().to_string(),
+        net.wasmd_address("alice")
+    );
+    let alice = ChainClient::connect(net.config(), alice_signer)
+        .await
+        .unwrap();
     let bob = net.client("bob").await;
 
     let staking = deploy_staking(&alice, &alice.address()).await;
@@ -93,10 +100,19 @@ async fn contract_flow_errors_and_sequence_recovery() {
     // Register with funds; the contract's events come back typed.
     let before = bob.balance(&bob.address(), "uimp").await.unwrap();
     let out = bob
-        .execute(&staking, &register_msg("http://bob.invalid:7000"), &[Coin::new(STAKE, "uimp")])
+        .execute(
+            &staking,
+            &register_msg("http://bob.invalid:7000"),
+            &[Coin::new(STAKE, "uimp")],
+        )
         .await
         .expect("register");
-    assert!(out.timeout_height > out.height, "timeout_height {} at {}", out.timeout_height, out.height);
+    assert!(
+        out.timeout_height > out.height,
+        "timeout_height {} at {}",
+        out.timeout_height,
+        out.height
+    );
     assert_eq!(out.fee.denom, "uimp");
     assert!(out.fee.amount > 0);
     assert!(out.gas_wanted >= out.gas_used);
@@ -113,7 +129,12 @@ async fn contract_flow_errors_and_sequence_recovery() {
     assert_eq!(bob.balance(&staking, "uimp").await.unwrap(), STAKE);
 
     let p: ProviderResponse = bob
-        .query_smart(&staking, &QueryMsg::Provider { address: bob.address() })
+        .query_smart(
+            &staking,
+            &QueryMsg::Provider {
+                address: bob.address(),
+            },
+        )
         .await
         .unwrap();
     assert_eq!(p.stake, Uint128::new(STAKE));
@@ -124,7 +145,11 @@ async fn contract_flow_errors_and_sequence_recovery() {
     // A failing contract call and a malformed message are typed errors and
     // leave the account usable: the next tx needs no sequence refresh.
     let err = bob
-        .execute(&staking, &register_msg("http://bob.invalid:7000"), &[Coin::new(STAKE, "uimp")])
+        .execute(
+            &staking,
+            &register_msg("http://bob.invalid:7000"),
+            &[Coin::new(STAKE, "uimp")],
+        )
         .await
         .unwrap_err();
     match &err {
@@ -143,7 +168,9 @@ async fn contract_flow_errors_and_sequence_recovery() {
         .await
         .unwrap_err();
     assert!(matches!(q, ChainError::Query { .. }), "{q:?}");
-    bob.execute(&staking, &ExecuteMsg::Heartbeat {}, &[]).await.expect("heartbeat after errors");
+    bob.execute(&staking, &ExecuteMsg::Heartbeat {}, &[])
+        .await
+        .expect("heartbeat after errors");
     assert_eq!(bob.sequence_refreshes(), 0);
 
     // Two clients with one key: the second one's cached sequence goes stale
@@ -151,10 +178,17 @@ async fn contract_flow_errors_and_sequence_recovery() {
     let carol_a = net.client("carol").await;
     let carol_b = net.client("carol").await;
     carol_b
-        .execute(&staking, &register_msg("http://carol.invalid"), &[Coin::new(STAKE, "uimp")])
+        .execute(
+            &staking,
+            &register_msg("http://carol.invalid"),
+            &[Coin::new(STAKE, "uimp")],
+        )
         .await
         .expect("carol registers");
-    carol_a.execute(&staking, &ExecuteMsg::Heartbeat {}, &[]).await.expect("carol_a heartbeat");
+    carol_a
+        .execute(&staking, &ExecuteMsg::Heartbeat {}, &[])
+        .await
+        .expect("carol_a heartbeat");
     assert_eq!(carol_b.sequence_refreshes(), 0);
     carol_b
         .execute(&staking, &ExecuteMsg::Heartbeat {}, &[])
@@ -178,8 +212,14 @@ async fn gov_sudo_proposal_changes_staking_params() {
     let validator = net.client("validator").await;
     // Governance is x/gov here: the sudo entry point needs no address.
     let staking = deploy_staking(&alice, &alice.gov_authority()).await;
-    let before: ConfigResponse = alice.query_smart(&staking, &QueryMsg::Config {}).await.unwrap();
-    assert_eq!(before.params.heartbeat_blocks, StakingParams::default().heartbeat_blocks);
+    let before: ConfigResponse = alice
+        .query_smart(&staking, &QueryMsg::Config {})
+        .await
+        .unwrap();
+    assert_eq!(
+        before.params.heartbeat_blocks,
+        StakingParams::default().heartbeat_blocks
+    );
 
     let params = StakingParams {
         heartbeat_blocks: 42,
@@ -196,7 +236,10 @@ async fn gov_sudo_proposal_changes_staking_params() {
         .await
         .expect("proposal passes");
     assert!(id > 0);
-    let after: ConfigResponse = alice.query_smart(&staking, &QueryMsg::Config {}).await.unwrap();
+    let after: ConfigResponse = alice
+        .query_smart(&staking, &QueryMsg::Config {})
+        .await
+        .unwrap();
     assert_eq!(after.params.heartbeat_blocks, 42);
     assert_eq!(
         StakingParams {
@@ -227,14 +270,20 @@ async fn node_down_is_a_typed_error_and_the_client_recovers() {
     let alice = net.client("alice").await;
     let dave = net.client("dave").await.address();
     let start = alice.balance(&dave, "uimp").await.unwrap();
-    alice.broadcast(vec![send(&alice, &dave, 5)], "before").await.unwrap();
+    alice
+        .broadcast(vec![send(&alice, &dave, 5)], "before")
+        .await
+        .unwrap();
 
     net.stop();
     let err = alice.latest_height().await.unwrap_err();
     assert!(err.is_connection(), "{err:?}");
     let err = alice.balance(&dave, "uimp").await.unwrap_err();
     assert!(err.is_connection(), "{err:?}");
-    let err = alice.broadcast(vec![send(&alice, &dave, 7)], "while down").await.unwrap_err();
+    let err = alice
+        .broadcast(vec![send(&alice, &dave, 7)], "while down")
+        .await
+        .unwrap_err();
     assert!(matches!(err, ChainError::Connection { .. }), "{err:?}");
 
     net.restart();

@@ -133,9 +133,8 @@ impl Localnet {
 
     /// The address wasmd's own keyring derived for test key `name`.
     pub fn wasmd_address(&self, name: &str) -> String {
-        let cache = std::env::var("IMPULSE_CACHE").unwrap_or_else(|_| {
-            format!("{}/.cache/impulse", std::env::var("HOME").unwrap())
-        });
+        let cache = std::env::var("IMPULSE_CACHE")
+            .unwrap_or_else(|_| format!("{}/.cache/impulse", std::env::var("HOME").unwrap()));
         let dir = std::fs::read_dir(&cache)
             .expect("wasmd cache")
             .filter_map(|e| e.ok())
@@ -152,7 +151,11 @@ impl Localnet {
             .arg(self.home().join("node"))
             .output()
             .expect("wasmd keys show");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap().trim().to_string()
     }
 }
@@ -188,7 +191,9 @@ where
     loop {
         match f().await {
             Ok(v) => return v,
-            Err(e) if Instant::now() >= deadline => panic!("still failing after {timeout:?}: {e:?}"),
+            Err(e) if Instant::now() >= deadline => {
+                panic!("still failing after {timeout:?}: {e:?}")
+            }
             Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
         }
     }
