@@ -246,6 +246,11 @@ impl ChainClient {
         self.signer.address().to_string()
     }
 
+    /// Changes the fee per unit of gas for the following transactions.
+    pub fn set_gas_price(&mut self, gas_price: f64) {
+        self.config.gas_price = gas_price;
+    }
+
     /// The configuration in use.
     pub fn config(&self) -> &ChainConfig {
         &self.config

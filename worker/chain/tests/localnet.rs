@@ -173,6 +173,39 @@ async fn contract_flow_errors_and_sequence_recovery() {
         .expect("heartbeat after errors");
     assert_eq!(bob.sequence_refreshes(), 0);
 
+    // A tx rejected by CheckTx (fee below the node's minimum gas price) is a
+    // typed error and does not advance the local sequence: the next tx goes
+    // through without a refresh.
+    let mut erin = net.client("erin").await;
+    erin.set_gas_price(0.0);
+    let err = erin
+        .execute(
+            &staking,
+            &register_msg("http://erin.invalid"),
+            &[Coin::new(STAKE, "uimp")],
+        )
+        .await
+        .unwrap_err();
+    match &err {
+        ChainError::CheckTx {
+            code,
+            codespace,
+            log,
+        } => {
+            assert_eq!((*code, codespace.as_str()), (13, "sdk"), "{log}")
+        }
+        other => panic!("expected CheckTx insufficient fee, got {other:?}"),
+    }
+    erin.set_gas_price(0.025);
+    erin.execute(
+        &staking,
+        &register_msg("http://erin.invalid"),
+        &[Coin::new(STAKE, "uimp")],
+    )
+    .await
+    .expect("erin registers after the rejected tx");
+    assert_eq!(erin.sequence_refreshes(), 0);
+
     // Two clients with one key: the second one's cached sequence goes stale
     // and it recovers by refreshing from the chain.
     let carol_a = net.client("carol").await;

@@ -133,17 +133,18 @@ impl Localnet {
 
     /// The address wasmd's own keyring derived for test key `name`.
     pub fn wasmd_address(&self, name: &str) -> String {
-        let cache = std::env::var("IMPULSE_CACHE")
-            .unwrap_or_else(|_| format!("{}/.cache/impulse", std::env::var("HOME").unwrap()));
-        let dir = std::fs::read_dir(&cache)
-            .expect("wasmd cache")
-            .filter_map(|e| e.ok())
-            .map(|e| e.path())
-            .find(|p| {
-                p.file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with("wasmd-"))
-            })
-            .expect("a cached wasmd");
+        // build.sh prints the cached binary's path (instant when built).
+        let built = Command::new("bash")
+            .arg(repo_root().join("localnet/build.sh"))
+            .output()
+            .expect("localnet/build.sh");
+        assert!(
+            built.status.success(),
+            "{}",
+            String::from_utf8_lossy(&built.stderr)
+        );
+        let bin = PathBuf::from(String::from_utf8(built.stdout).unwrap().trim());
+        let dir = bin.parent().expect("wasmd's directory").to_path_buf();
         let out = Command::new(dir.join("wasmd"))
             .env("LD_LIBRARY_PATH", &dir)
             .args(["keys", "show", name, "-a", "--keyring-backend", "test"])
