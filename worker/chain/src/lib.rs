@@ -1,0 +1,29 @@
+//! gRPC client for the Impulse contracts on wasmd.
+//!
+//! No ML code here: this crate only talks to the chain. It connects to a
+//! node's gRPC endpoint ([`ChainClient::connect`]), signs transactions with a
+//! secp256k1 key derived from a BIP-39 mnemonic ([`Signer`], stored in an
+//! encrypted [keyring] file), handles account numbers and sequences (refresh
+//! and bounded retry on a mismatch), sets gas from simulation × a margin,
+//! the fee in the fee denom and `timeout_height` on every transaction, waits
+//! for inclusion, and decodes contract events ([`ContractEvent`]). It also
+//! uploads, instantiates, executes and queries contracts, reads balances and
+//! heights, and drives x/gov `sudo` proposals. Contract messages come from
+//! `impulse-types`; this crate takes any `Serialize` message.
+
+mod client;
+mod error;
+mod events;
+mod gov;
+pub mod keyring;
+mod keys;
+
+pub use client::{gas_and_fee, to_any, ChainClient, ChainConfig, Coin, Result, TxOutcome};
+/// The protobuf types of the Cosmos SDK and wasmd, for messages this crate
+/// has no helper for.
+pub use cosmos_sdk_proto as proto;
+pub use cosmos_sdk_proto::cosmos::gov::v1::{ProposalStatus, VoteOption};
+pub use cosmos_sdk_proto::Any;
+pub use error::{ChainError, KeyError};
+pub use events::{contract_events, ContractEvent, TxEvent, CONTRACT_ADDRESS_ATTR};
+pub use keys::{module_address, Signer, COSMOS_HD_PATH, DEFAULT_PREFIX};
