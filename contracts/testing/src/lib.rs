@@ -3,9 +3,10 @@
 //! advances blocks, and checks the conservation invariant (protocol.md
 //! section 4: contract balances equal everything they owe) on demand.
 //!
-//! Until the marketplace contract exists, a plain account named
-//! `marketplace` plays its role (it is the configured caller of
-//! `LockForJob`, `ReleaseJob` and `Slash`).
+//! Without `SuiteBuilder::marketplace`, a plain account named `marketplace`
+//! plays its role (it is the configured caller of `LockForJob`,
+//! `ReleaseJob` and `Slash`). `SuiteBuilder::marketplace().rewards(setup)`
+//! wires all four contracts together (`Suite::is_four`).
 
 pub mod market;
 pub mod mock;
@@ -76,8 +77,9 @@ pub struct SuiteBuilder {
     reputation_params: ReputationParams,
     reputation: ReputationKind,
     rewards: Option<rewards::RewardsSetup>,
-    /// With `Some`, the real marketplace (and a mock rewards contract) is
-    /// instantiated and wired in; see `market.rs`.
+    /// With `Some`, the real marketplace (and a mock rewards contract, or
+    /// the real one when `rewards` is set too) is instantiated and wired in;
+    /// see `market.rs`.
     market: Option<market::MarketOptions>,
 }
 
@@ -100,7 +102,8 @@ impl SuiteBuilder {
 
     /// Instantiate the real marketplace contract (default parameters, a
     /// working mock rewards contract) instead of the plain `marketplace`
-    /// account.
+    /// account. Combined with `.rewards(setup)`, the real rewards contract
+    /// takes the mock's place and all four contracts are wired together.
     pub fn marketplace(self) -> Self {
         self.marketplace_with(market::MarketOptions::default())
     }
@@ -195,9 +198,16 @@ impl SuiteBuilder {
             )
             .expect("wire reputation into staking");
         }
+        // With both `.marketplace()` and `.rewards(..)`, the real rewards
+        // contract replaces the mock: the marketplace starts with none and is
+        // wired to the real one once it exists (`rewards::install`).
+        let four = self.market.is_some() && self.rewards.is_some();
         let (marketplace, rewards, market) = match self.market {
             None => (marketplace, rewards, None),
-            Some(opts) => {
+            Some(mut opts) => {
+                if four {
+                    opts.rewards = market::RewardsKind::None;
+                }
                 let m = market::install(&mut app, &gov, &staking, reputation.as_ref(), opts);
                 (m.contract.clone(), m.rewards.clone(), Some(m))
             }

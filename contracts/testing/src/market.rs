@@ -55,6 +55,9 @@ pub enum RewardsKind {
     Failing,
     /// None configured.
     None,
+    /// The real rewards contract (`SuiteBuilder::marketplace().rewards(..)`;
+    /// set by the builder, not by `MarketOptions`).
+    Real,
 }
 
 #[derive(Clone, Debug)]
@@ -182,7 +185,7 @@ pub fn install(
     let rewards = match opts.rewards {
         RewardsKind::Working => Some(mock::instantiate_rewards(app, gov, false)),
         RewardsKind::Failing => Some(mock::instantiate_rewards(app, gov, true)),
-        RewardsKind::None => None,
+        RewardsKind::None | RewardsKind::Real => None,
     };
     let code_id = app.store_code(marketplace_contract());
     let contract = app
@@ -780,9 +783,70 @@ impl Suite {
         }
     }
 
+    /// Whether the suite runs all four real contracts together
+    /// (`SuiteBuilder::marketplace().rewards(..)`).
+    pub fn is_four(&self) -> bool {
+        self.market
+            .as_ref()
+            .is_some_and(|m| m.rewards_kind == RewardsKind::Real)
+    }
+
+    /// The fee of a settled job: `ceil(price x L x protocol_fee)` at the
+    /// current parameters (the suite never changes `protocol_fee` while jobs
+    /// are in flight).
+    #[track_caller]
+    pub fn job_fee(&self, job: &JobResponse) -> u128 {
+        let p = self.market_params();
+        job.price_per_step
+            .checked_mul(Uint128::from(job.spec.hyper.steps))
+            .expect("fits")
+            .mul_ceil(p.protocol_fee)
+            .u128()
+    }
+
+    /// With the real rewards contract: every fee a settled job paid is
+    /// either in the rewards contract's epoch records (closed ones and the
+    /// open one) or still undelivered at the marketplace; the rewards
+    /// contract never counted more finished jobs than the marketplace ended;
+    /// the reputation contract holds no funds.
+    #[track_caller]
+    pub fn assert_fees_delivered(&self, jobs: &[JobResponse], undelivered: Uint128) {
+        let owed: u128 = jobs
+            .iter()
+            .filter(|j| j.state == JobState::Settled)
+            .map(|j| self.job_fee(j))
+            .sum();
+        let epochs = self.all_epochs();
+        let current = self.current_epoch();
+        let received: Uint128 = epochs.iter().map(|e| e.fees_in).sum::<Uint128>() + current.fees_in;
+        assert_eq!(
+            received + undelivered,
+            Uint128::new(owed),
+            "fees received by rewards {received} + undelivered {undelivered} != fees of settled jobs {owed}"
+        );
+        let settled = jobs.iter().filter(|j| j.state == JobState::Settled).count() as u64;
+        let ended = jobs.iter().filter(|j| j.state.is_terminal()).count() as u64;
+        let recorded_settled =
+            epochs.iter().map(|e| e.jobs_settled).sum::<u64>() + current.jobs_settled;
+        let recorded_failed =
+            epochs.iter().map(|e| e.jobs_failed).sum::<u64>() + current.jobs_failed;
+        assert!(
+            recorded_settled <= settled,
+            "rewards recorded {recorded_settled} settled jobs of {settled}"
+        );
+        assert!(
+            recorded_settled + recorded_failed <= ended,
+            "rewards recorded {} finished jobs of {ended}",
+            recorded_settled + recorded_failed
+        );
+        if let Some(r) = &self.reputation {
+            assert_eq!(self.balance(r), 0, "the reputation contract holds funds");
+        }
+    }
+
     /// The marketplace holds exactly what it owes, every job is in exactly
     /// one lifecycle state, and the mock rewards contract holds exactly the
-    /// fees it recorded.
+    /// fees it recorded (with the real one, `assert_fees_delivered`).
     #[track_caller]
     pub fn assert_market_invariant(&self) {
         let m = self.market();
@@ -816,6 +880,9 @@ impl Suite {
             if j.state.is_terminal() {
                 assert!(j.escrow.is_zero(), "ended job {} still holds escrow", j.id);
             }
+        }
+        if m.rewards_kind == RewardsKind::Real {
+            self.assert_fees_delivered(&jobs, t.undelivered_fees);
         }
         if m.rewards_kind == RewardsKind::Working {
             let rec = self.rewards_record();

@@ -1,8 +1,10 @@
 //! The rewards contract in the suite (protocol.md section 8):
 //! `SuiteBuilder::rewards(setup)` instantiates it with a funded emission
 //! reserve, wires it into staking (so `ConsumeFines` works) and points it at
-//! staking and at a reputation contract. The marketplace is still the plain
-//! `marketplace` account, which calls `RecordWork` / `RecordJob` itself.
+//! staking and at a reputation contract. Alone, the marketplace is the plain
+//! `marketplace` account, which calls `RecordWork` / `RecordJob` itself;
+//! with `SuiteBuilder::marketplace` too, it is the real marketplace contract
+//! (wired to the real rewards contract: all four contracts together).
 //!
 //! With `RewardsSetup::scoreboard`, the rewards contract reads `Rep` from a
 //! stand-in reputation contract whose scores the test sets per provider
@@ -131,7 +133,10 @@ pub(crate) fn install(s: &mut Suite, setup: RewardsSetup) {
     let gov = s.gov.clone();
     let market = s.marketplace.clone();
     s.mint(&gov, START_BALANCE + setup.reserve, DENOM);
-    s.mint(&market, START_BALANCE, DENOM);
+    if s.market.is_none() {
+        // The plain account pays the fees of `record_job` itself.
+        s.mint(&market, START_BALANCE, DENOM);
+    }
     let rep = if setup.scoreboard {
         let code = s
             .app
@@ -184,6 +189,24 @@ pub(crate) fn install(s: &mut Suite, setup: RewardsSetup) {
             &[],
         )
         .expect("wire rewards into staking");
+    if let Some(contract) = s.market.as_ref().map(|m| m.contract.clone()) {
+        s.app
+            .execute_contract(
+                s.gov.clone(),
+                contract,
+                &impulse_types::marketplace::ExecuteMsg::SetContracts {
+                    staking: None,
+                    reputation: None,
+                    rewards: Some(rewards.to_string()),
+                },
+                &[],
+            )
+            .expect("wire rewards into the marketplace");
+        if let Some(m) = s.market.as_mut() {
+            m.rewards = rewards.clone();
+            m.rewards_kind = crate::market::RewardsKind::Real;
+        }
+    }
     s.rewards = rewards;
     s.rewards_code = Some(code);
     s.real_rewards = true;
@@ -324,6 +347,52 @@ impl Suite {
         limit: Option<u32>,
     ) -> Result<AppResponse> {
         self.exec_rewards(who, &rw::ExecuteMsg::Claim { epochs, limit }, 0)
+    }
+
+    /// `Claim` as `who`, checked against what `Claimable` promised just
+    /// before: the `amount` attribute is the sum of the promised entries of
+    /// the epochs paid, `who` received it less the `fined` part, the vault
+    /// grew by at least the fine, and no paid share is left. Returns
+    /// `(epochs paid, amount, fined)`.
+    pub fn claim_rewards_checked(
+        &mut self,
+        who: &Addr,
+        epochs: Option<Vec<u64>>,
+        limit: Option<u32>,
+    ) -> Result<(Vec<u64>, u128, u128)> {
+        let owed = self.claimable(who).entries;
+        let before = self.balance(who);
+        let vault = self.rewards_totals().vault;
+        let res = self.claim_rewards(who, epochs, limit)?;
+        let paid_epochs: Vec<u64> = crate::attr(&res, "epochs")
+            .ok_or_else(|| anyhow!("claim without an epochs attribute"))?
+            .split(',')
+            .filter(|x| !x.is_empty())
+            .map(|x| x.parse())
+            .collect::<Result<_, _>>()?;
+        let promised: u128 = owed
+            .iter()
+            .filter(|e| paid_epochs.contains(&e.epoch))
+            .map(|e| e.amount.u128())
+            .sum();
+        let amount: u128 = crate::attr(&res, "amount")
+            .ok_or_else(|| anyhow!("claim without an amount attribute"))?
+            .parse()?;
+        assert_eq!(amount, promised, "claim pays what Claimable promised");
+        let fined: u128 = match crate::attr(&res, "fined") {
+            Some(f) => f.parse()?,
+            None => 0,
+        };
+        assert_eq!(
+            self.balance(who) - before + fined,
+            amount,
+            "received + fined != amount"
+        );
+        assert!(self.rewards_totals().vault.u128() >= vault.u128() + fined);
+        for e in &paid_epochs {
+            assert!(!self.share(who, *e).exists, "a paid share is gone");
+        }
+        Ok((paid_epochs, amount, fined))
     }
 
     pub fn spend_vault(&mut self, caller: &Addr, to: &Addr, amount: u128) -> Result<AppResponse> {

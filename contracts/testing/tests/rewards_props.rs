@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use cosmwasm_std::{Decimal, Uint128};
 use impulse_testing::rewards::RewardsSetup;
-use impulse_testing::{attr, Suite, SuiteBuilder};
+use impulse_testing::{Suite, SuiteBuilder};
 use impulse_types::rewards::{JobOutcome, RewardsParams, WorkRole};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
@@ -240,29 +240,7 @@ fn apply(s: &mut Suite, op: &Op, job_id: &mut u64) -> anyhow::Result<()> {
                 ),
                 Claim::Open => (Some(vec![s.current_epoch().epoch]), None),
             };
-            let before = s.balance(&p);
-            let vault = s.rewards_totals().vault;
-            let res = s.claim_rewards(&p, epochs.clone(), limit)?;
-            // What was paid is what Claimable promised for those epochs.
-            let paid_epochs: Vec<u64> = attr(&res, "epochs")
-                .unwrap()
-                .split(',')
-                .filter(|x| !x.is_empty())
-                .map(|x| x.parse().unwrap())
-                .collect();
-            let promised: u128 = owed
-                .iter()
-                .filter(|e| paid_epochs.contains(&e.epoch))
-                .map(|e| e.amount.u128())
-                .sum();
-            let amount: u128 = attr(&res, "amount").unwrap().parse().unwrap();
-            assert_eq!(amount, promised, "claim pays what Claimable promised");
-            let fined: u128 = attr(&res, "fined").map(|f| f.parse().unwrap()).unwrap_or(0);
-            assert_eq!(s.balance(&p) - before + fined, amount);
-            assert!(s.rewards_totals().vault.u128() >= vault.u128() + fined);
-            for e in paid_epochs {
-                assert!(!s.share(&p, e).exists, "a paid share is gone");
-            }
+            s.claim_rewards_checked(&p, epochs, limit)?;
             Ok(())
         }
         Op::Fund { amount } => {
