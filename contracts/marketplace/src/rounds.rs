@@ -775,6 +775,17 @@ fn settle(
         to_pool,
         to_vault,
     };
+    // Reputation first: sub-messages run in order, so the rewards contract's
+    // `RecordWork` below already reads the score that includes this job (a
+    // first job would otherwise weigh Rep = 0). Verifiers in the majority
+    // earn reputation for their replay work too, or their cohort would never
+    // weigh anything.
+    if let Some(rep) = &config.reputation {
+        resp = resp.add_submessage(reputation_job_msg(rep, prover, Decimal::one(), prover_pay)?);
+        for v in majority {
+            resp = resp.add_submessage(reputation_job_msg(rep, v, Decimal::one(), pay)?);
+        }
+    }
     match &config.rewards {
         Some(rewards) => {
             resp = resp.add_submessage(record_work_msg(
@@ -806,9 +817,6 @@ fn settle(
             })?;
         }
         None => {}
-    }
-    if let Some(rep) = &config.reputation {
-        resp = resp.add_submessage(reputation_job_msg(rep, prover, Decimal::one(), prover_pay)?);
     }
     if let Some(staking) = &config.staking {
         resp = resp.add_submessage(release_msg(staking, prover, job.id)?);

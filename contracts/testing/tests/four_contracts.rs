@@ -268,11 +268,12 @@ fn a_job_pays_its_fee_into_rewards_and_its_workers_claim_their_shares() {
     println!("epoch {epoch1}: honest prover claimed {amount} (fined {fined})");
 }
 
-/// What the real reputation contract gives the rewards contract: a first
-/// job's prover and every verifier weigh 0 (Rep 0 when `RecordWork` runs),
-/// although reputation records the prover's job right after.
+/// With the real reputation contract: the marketplace records the job in
+/// reputation before it records the work in rewards, so a first job's prover
+/// and the majority verifiers (who earn reputation for their replays) weigh
+/// more than 0 in the rewards shares.
 #[test]
-fn real_reputation_weighs_first_work_zero() {
+fn real_reputation_weighs_first_work() {
     let mut s = SuiteBuilder::new()
         .marketplace()
         .rewards(RewardsSetup {
@@ -285,15 +286,15 @@ fn real_reputation_weighs_first_work_zero() {
     let epoch = s.current_epoch().epoch;
     let (id, _) = s.submit(&trainer, &default_spec(s.height(), L, 1)).unwrap();
     let prover = s.job(id).prover.unwrap();
-    assert!(s.score(&prover).is_zero());
+    assert!(s.score(&prover).is_zero(), "no work recorded yet");
     s.drive(id, &Run::honest(1, L), &[]).unwrap();
     assert_eq!(s.job(id).state, JobState::Settled);
-    assert!(!s.share(&prover, epoch).exists, "weight 0: no share");
     assert!(!s.score(&prover).is_zero(), "reputation recorded the job");
+    assert!(s.share(&prover, epoch).exists, "the first job earns a share");
     let committee = s.round(id).committee;
     for m in committee {
-        assert!(s.score(&m.address).is_zero());
-        assert!(!s.share(&m.address, epoch).exists, "verifiers weigh 0");
+        assert!(!s.score(&m.address).is_zero(), "verifier earned reputation");
+        assert!(s.share(&m.address, epoch).exists, "verifier earns a share");
     }
     s.assert_invariant();
 }
