@@ -187,8 +187,10 @@ fn governance_is_guarded_and_two_step() {
         &[],
         "may not set contracts",
     );
-    let mut p = MarketplaceParams::default();
-    p.min_committee = 0;
+    let p = MarketplaceParams {
+        min_committee: 0,
+        ..Default::default()
+    };
     rejects(
         &mut s,
         &gov,
@@ -229,8 +231,10 @@ fn governance_is_guarded_and_two_step() {
     s.exec_market(&next, &ExecuteMsg::AcceptGovernance {}, 0)
         .must(&s);
     assert_eq!(s.market_config().governance, next);
-    let mut p = MarketplaceParams::default();
-    p.max_attempts = 5;
+    let mut p = MarketplaceParams {
+        max_attempts: 5,
+        ..Default::default()
+    };
     s.exec_market(&next, &ExecuteMsg::UpdateParams { params: p.clone() }, 0)
         .must(&s);
     p.max_attempts = 6;

@@ -150,7 +150,7 @@ fn max_attempts_then_failed_with_refund() {
     assert_eq!(job.state, JobState::Failed);
     assert!(job.escrow.is_zero());
     // the trainer got its budget back plus the benign slash proceeds
-    assert_eq!(s.balance(&trainer) - before + 0, 3 * 20);
+    assert_eq!(s.balance(&trainer) - before, 3 * 20);
     assert_eq!(s.rewards_record().failed, 1);
 }
 
