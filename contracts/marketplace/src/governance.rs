@@ -314,7 +314,8 @@ mod tests {
 
     #[test]
     fn bounds_are_enforced() {
-        let cases: Vec<(&str, Box<dyn Fn(&mut MarketplaceParams)>)> = vec![
+        type Edit = Box<dyn Fn(&mut MarketplaceParams)>;
+        let cases: Vec<(&str, Edit)> = vec![
             ("min_alpha", Box::new(|p| p.min_alpha = Decimal::zero())),
             ("min_committee", Box::new(|p| p.min_committee = 0)),
             ("min_committee", Box::new(|p| p.min_committee = 20)),
@@ -352,8 +353,10 @@ mod tests {
                 other => panic!("{name}: {other:?}"),
             }
         }
-        let mut p = MarketplaceParams::default();
-        p.denom = "uother".into();
+        let p = MarketplaceParams {
+            denom: "uother".into(),
+            ..Default::default()
+        };
         assert!(validate_params(&p, Some(&MarketplaceParams::default())).is_err());
     }
 

@@ -189,7 +189,7 @@ fn governance_is_guarded_and_two_step() {
     );
     let p = MarketplaceParams {
         min_committee: 0,
-        ..MarketplaceParams::default()
+        ..Default::default()
     };
     rejects(
         &mut s,
@@ -233,7 +233,7 @@ fn governance_is_guarded_and_two_step() {
     assert_eq!(s.market_config().governance, next);
     let mut p = MarketplaceParams {
         max_attempts: 5,
-        ..MarketplaceParams::default()
+        ..Default::default()
     };
     s.exec_market(&next, &ExecuteMsg::UpdateParams { params: p.clone() }, 0)
         .must(&s);

@@ -113,7 +113,7 @@ fn the_contract_catches_exactly_the_jobs_whose_falsified_steps_are_challenged() 
         let c = rng.below(4) as usize + 1;
         let falsified = rng.steps(steps - 1, c);
         let mut spec = default_spec(s.height(), steps, j);
-        spec.verification.alpha = cosmwasm_std::Decimal::percent(5);
+        spec.verification.alpha = cosmwasm_std::Decimal::percent(20);
         let (id, _) = s.submit(&trainer, &spec).unwrap();
         assert_eq!(s.job(id).state, JobState::Assigned, "job {j} matched");
         let run = Run::cheating(j, steps, &falsified);
