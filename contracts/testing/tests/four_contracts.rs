@@ -290,7 +290,10 @@ fn real_reputation_weighs_first_work() {
     s.drive(id, &Run::honest(1, L), &[]).unwrap();
     assert_eq!(s.job(id).state, JobState::Settled);
     assert!(!s.score(&prover).is_zero(), "reputation recorded the job");
-    assert!(s.share(&prover, epoch).exists, "the first job earns a share");
+    assert!(
+        s.share(&prover, epoch).exists,
+        "the first job earns a share"
+    );
     let committee = s.round(id).committee;
     for m in committee {
         assert!(!s.score(&m.address).is_zero(), "verifier earned reputation");
