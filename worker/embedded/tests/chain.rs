@@ -539,3 +539,41 @@ async fn signers_in_parallel_tasks_share_one_chain() {
         VERIFIER_STAKE * names().len() as u128
     );
 }
+
+#[tokio::test]
+async fn sudo_plays_governance_and_mint_is_counted() {
+    let chain = EmbeddedChain::deploy(params(Clock::Manual)).unwrap();
+    let d = chain.deployment().clone();
+    let c = chain.signer(&chain.governance()).unwrap();
+    let cfg: mkt::ConfigResponse = c
+        .query(&d.marketplace, &mkt::QueryMsg::Config {})
+        .await
+        .unwrap();
+    let mut p = cfg.params.clone();
+    p.max_openings_per_tx = cfg.params.max_openings_per_tx - 1;
+    chain
+        .sudo(&d.marketplace, &mkt::SudoMsg::UpdateParams { params: p })
+        .await
+        .unwrap();
+    let after: mkt::ConfigResponse = c
+        .query(&d.marketplace, &mkt::QueryMsg::Config {})
+        .await
+        .unwrap();
+    assert_eq!(
+        after.params.max_openings_per_tx,
+        cfg.params.max_openings_per_tx - 1
+    );
+    // A malformed sudo message is the contract's error.
+    let e = chain
+        .sudo(&d.marketplace, &serde_json::json!({ "nope": {} }))
+        .await
+        .unwrap_err();
+    assert!(e.contract_message().is_some(), "{e}");
+
+    let newcomer = chain.address_of("newcomer");
+    let minted = chain.minted().await.unwrap();
+    chain.mint(&newcomer, 5).await.unwrap();
+    assert_eq!(c.balance(&newcomer, DENOM).await.unwrap(), 5);
+    assert_eq!(chain.minted().await.unwrap(), minted + 5);
+    assert_eq!(chain.supply().await.unwrap(), minted + 5);
+}
