@@ -10,7 +10,12 @@
 //! uploads, instantiates, executes and queries contracts, reads balances and
 //! heights, and drives x/gov `sudo` proposals. Contract messages come from
 //! `impulse-types`; this crate takes any `Serialize` message.
+//!
+//! [`api`] holds the `Chain` interface the daemon and the CLI program
+//! against, the [`api::Deployment`] file, and [`api::WasmdChain`], its
+//! implementation over this client.
 
+pub mod api;
 mod client;
 mod error;
 mod events;
