@@ -197,12 +197,25 @@ impl Engine {
     /// `state_i = step(state_{i-1}, batch_i, job)`: AdamW on the mean
     /// next-token loss, dropout re-seeded from (job seed, i).
     pub fn step(&self, prev: &TrainState, batch: &Batch) -> TrainState {
+        self.step_with_loss(prev, batch).0
+    }
+
+    /// As [`Engine::step`], also returning the training loss of the step
+    /// (read after the forward pass; reading it changes nothing).
+    pub fn step_with_loss(&self, prev: &TrainState, batch: &Batch) -> (TrainState, f32) {
         let _guard = crate::state::rng_lock();
         let i = prev.step + 1;
         let ad = self.device.clone().autodiff();
         ad.seed(derive_seed(b"impulse-rng-v1", &[self.job.seed, i], &[]));
         let model = prev.model.clone().train();
         let loss = model.loss(batch, &ad);
+        let value = loss
+            .clone()
+            .into_data()
+            .convert::<f32>()
+            .try_to_vec::<f32>()
+            .map(|v| v.first().copied().unwrap_or(f32::NAN))
+            .unwrap_or(f32::NAN);
         let grads = loss.backward();
         let job = &self.job;
         let opt = AdamWSettings {
@@ -213,11 +226,72 @@ impl Engine {
             eps: job.eps,
         };
         let (model, moments) = adamw_update(model, &grads, &prev.moments, &opt, i);
-        TrainState {
-            model,
-            moments,
-            step: i,
+        (
+            TrainState {
+                model,
+                moments,
+                step: i,
+            },
+            value,
+        )
+    }
+
+    /// One step of a prover with `behaviour`: `state_{prev.step + 1}` and
+    /// its training loss (`None` when the behaviour skipped the update).
+    /// [`Engine::prove`] is this in a loop; a daemon calls it directly to
+    /// report progress, checkpoint and stop between steps.
+    pub fn prove_step(
+        &self,
+        behaviour: &Behaviour,
+        prev: &TrainState,
+    ) -> Result<(TrainState, Option<f32>)> {
+        let i = prev.step + 1;
+        if i > self.job.steps {
+            return Err(EngineError::StepOutOfRange {
+                step: i,
+                steps: self.job.steps,
+            });
         }
+        let mut batch = if behaviour.stale.contains(&i) && i > 1 {
+            self.batch(i - 1)
+        } else {
+            self.batch(i)
+        };
+        if behaviour.truncate.contains(&i) {
+            batch = batch.truncated(batch.rows / 2);
+        }
+        let (mut state, loss) = if behaviour.skip.contains(&i) {
+            (
+                TrainState {
+                    step: i,
+                    ..prev.clone()
+                },
+                None,
+            )
+        } else {
+            let (s, l) = self.step_with_loss(prev, &batch);
+            (s, Some(l))
+        };
+        if i == self.job.steps && behaviour.fake_final {
+            state = perturb(&state, &self.device, 1e-2)?;
+        }
+        Ok((state, loss))
+    }
+
+    /// The commitment of a finished run: leaves `h_0..h_L` and the final
+    /// state.
+    pub fn commitment(&self, hashes: &[[u8; 32]], last: &TrainState) -> Result<Commitment> {
+        let tree = MerkleTree::new(hashes)
+            .map_err(|e| EngineError::InvalidJob(format!("no leaves to commit: {e}")))?;
+        Ok(Commitment {
+            job_sha256: hex::encode(self.job.hash()),
+            dataset_sha256: self.dataset.hash_hex(),
+            tokenizer_sha256: self.dataset.tokenizer_hex(),
+            steps: self.job.steps,
+            merkle_root: hex::encode(tree.root()),
+            final_model_sha256: hex::encode(last.model_hash()),
+            build: self.build_identity(),
+        })
     }
 
     /// Held-out style evaluation: mean loss over `n` batches drawn with a
@@ -407,40 +481,13 @@ impl Engine {
         };
         store(0, &state)?;
         for i in 1..=l {
-            let mut batch = if behaviour.stale.contains(&i) && i > 1 {
-                self.batch(i - 1)
-            } else {
-                self.batch(i)
-            };
-            if behaviour.truncate.contains(&i) {
-                batch = batch.truncated(batch.rows / 2);
-            }
-            state = if behaviour.skip.contains(&i) {
-                TrainState {
-                    step: i,
-                    ..state.clone()
-                }
-            } else {
-                self.step(&state, &batch)
-            };
-            if i == l && behaviour.fake_final {
-                state = perturb(&state, &self.device, 1e-2)?;
-            }
+            state = self.prove_step(behaviour, &state)?.0;
             hashes.push(state.hash());
             if i % k == 0 || i == l {
                 store(i, &state)?;
             }
         }
-        let tree = MerkleTree::new(&hashes).expect("non-empty");
-        let commitment = Commitment {
-            job_sha256: hex::encode(self.job.hash()),
-            dataset_sha256: self.dataset.hash_hex(),
-            tokenizer_sha256: self.dataset.tokenizer_hex(),
-            steps: l,
-            merkle_root: hex::encode(tree.root()),
-            final_model_sha256: hex::encode(state.model_hash()),
-            build: self.build_identity(),
-        };
+        let commitment = self.commitment(&hashes, &state)?;
         Ok(Trace {
             hashes,
             checkpoints,

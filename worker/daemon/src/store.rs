@@ -1,0 +1,232 @@
+//! What a worker serves over its artifact service ([`impulse_artifact`]):
+//! the states of the jobs it trained (with Merkle proofs under the root it
+//! committed), their final models, and blobs by hash (datasets and base
+//! weights; the trainer's CLI serves its dataset the same way).
+//!
+//! Every state of a job is kept (the demo's LoRA states are small); the
+//! daemon also writes every K-th one to disk to resume after a restart.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, RwLock};
+
+use bytes::Bytes;
+use impulse_artifact::{
+    ArtifactStore, DatasetBlob, ModelBlob, ModelFormat, Phase, Progress, StateBlob, StoreError,
+    Visibility,
+};
+use impulse_merkle::{Hash, MerkleTree};
+
+/// One job this worker trains or trained.
+#[derive(Debug)]
+struct JobArtifacts {
+    states: Vec<Bytes>,
+    hashes: Vec<Hash>,
+    tree: Option<MerkleTree>,
+    models: Vec<ModelBlob>,
+    progress: Progress,
+    /// A withholding prover serves nothing.
+    withhold: bool,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    jobs: BTreeMap<u64, JobArtifacts>,
+    blobs: HashMap<Hash, Bytes>,
+}
+
+/// The worker's store; cheap to clone (shared).
+#[derive(Clone, Debug, Default)]
+pub struct NodeStore {
+    inner: Arc<RwLock<Inner>>,
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+impl NodeStore {
+    pub fn new() -> NodeStore {
+        NodeStore::default()
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
+        self.inner.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
+        self.inner.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Adds a blob (dataset, base weights, tokenizer); its SHA-256.
+    pub fn add_blob(&self, bytes: Bytes) -> Hash {
+        let h = impulse_artifact::sha256(&bytes);
+        self.write().blobs.insert(h, bytes);
+        h
+    }
+
+    /// A blob this worker has.
+    pub fn blob(&self, h: &Hash) -> Option<Bytes> {
+        self.read().blobs.get(h).cloned()
+    }
+
+    /// Starts (or restarts) a job: its states so far (`state_0..state_k`).
+    pub fn start_job(
+        &self,
+        job: u64,
+        total_steps: u64,
+        states: Vec<(Bytes, Hash)>,
+        withhold: bool,
+    ) {
+        let step = states.len().saturating_sub(1) as u64;
+        let (states, hashes) = states.into_iter().unzip();
+        self.write().jobs.insert(
+            job,
+            JobArtifacts {
+                states,
+                hashes,
+                tree: None,
+                models: Vec::new(),
+                progress: Progress {
+                    phase: Phase::Training,
+                    step,
+                    total_steps,
+                    last_loss: None,
+                    updated_at_unix_ms: now_ms(),
+                },
+                withhold,
+            },
+        );
+    }
+
+    /// Records `state_step` (the next one) and its loss.
+    pub fn push_state(&self, job: u64, bytes: Bytes, hash: Hash, loss: Option<f32>) {
+        let mut inner = self.write();
+        if let Some(j) = inner.jobs.get_mut(&job) {
+            j.states.push(bytes);
+            j.hashes.push(hash);
+            j.progress.step = (j.states.len() - 1) as u64;
+            if let Some(l) = loss {
+                j.progress.last_loss = Some(f64::from(l));
+            }
+            j.progress.updated_at_unix_ms = now_ms();
+        }
+    }
+
+    /// Seals a trained job: builds its tree, stores its final model; the
+    /// Merkle root.
+    pub fn seal(&self, job: u64, models: Vec<ModelBlob>) -> Option<Hash> {
+        let mut inner = self.write();
+        let j = inner.jobs.get_mut(&job)?;
+        let tree = MerkleTree::new(&j.hashes).ok()?;
+        let root = tree.root();
+        j.tree = Some(tree);
+        j.models = models;
+        j.progress.phase = Phase::Committed;
+        j.progress.updated_at_unix_ms = now_ms();
+        Some(root)
+    }
+
+    /// Sets the phase shown by `Progress`.
+    pub fn set_phase(&self, job: u64, phase: Phase) {
+        if let Some(j) = self.write().jobs.get_mut(&job) {
+            j.progress.phase = phase;
+            j.progress.updated_at_unix_ms = now_ms();
+        }
+    }
+
+    /// `h_0..h_k` of a job so far.
+    pub fn hashes(&self, job: u64) -> Vec<Hash> {
+        self.read()
+            .jobs
+            .get(&job)
+            .map(|j| j.hashes.clone())
+            .unwrap_or_default()
+    }
+
+    /// Forgets a job (settled, or re-queued away).
+    pub fn drop_job(&self, job: u64) {
+        self.write().jobs.remove(&job);
+    }
+}
+
+impl ArtifactStore for NodeStore {
+    fn state(&self, job: u64, step: u64) -> Result<StateBlob, StoreError> {
+        let inner = self.read();
+        let j = inner.jobs.get(&job).ok_or(StoreError::UnknownJob { job })?;
+        let unavailable = |reason: &str| StoreError::StateUnavailable {
+            job,
+            step,
+            reason: reason.into(),
+        };
+        if j.withhold {
+            return Err(unavailable("this worker does not serve its states"));
+        }
+        let tree = j
+            .tree
+            .as_ref()
+            .ok_or_else(|| unavailable("the job is still training (no commitment yet)"))?;
+        let last = (j.states.len() - 1) as u64;
+        if step > last {
+            return Err(StoreError::StepOutOfRange { job, step, last });
+        }
+        let proof = tree
+            .proof(step)
+            .map_err(|e| StoreError::Internal(format!("proof of step {step}: {e}")))?;
+        Ok(StateBlob {
+            bytes: j.states[step as usize].clone(),
+            hash: j.hashes[step as usize],
+            proof,
+            root: tree.root(),
+        })
+    }
+
+    fn model(&self, job: u64, format: ModelFormat) -> Result<ModelBlob, StoreError> {
+        let inner = self.read();
+        let j = inner.jobs.get(&job).ok_or(StoreError::UnknownJob { job })?;
+        let format = if format == ModelFormat::Unspecified {
+            ModelFormat::Safetensors
+        } else {
+            format
+        };
+        j.models
+            .iter()
+            .find(|m| m.format == format && !j.withhold)
+            .cloned()
+            .ok_or_else(|| StoreError::ModelUnavailable {
+                job,
+                format: impulse_artifact::server::format_name(format).to_string(),
+            })
+    }
+
+    fn dataset(&self, sha256: &Hash) -> Result<DatasetBlob, StoreError> {
+        self.read()
+            .blobs
+            .get(sha256)
+            .map(|b| DatasetBlob {
+                bytes: b.clone(),
+                sha256: *sha256,
+            })
+            .ok_or_else(|| StoreError::UnknownDataset {
+                sha256: hex::encode(sha256),
+            })
+    }
+
+    fn progress(&self, job: u64) -> Result<Progress, StoreError> {
+        self.read()
+            .jobs
+            .get(&job)
+            .map(|j| j.progress.clone())
+            .ok_or(StoreError::UnknownJob { job })
+    }
+
+    fn visibility(&self, job: u64) -> Result<Visibility, StoreError> {
+        if self.read().jobs.contains_key(&job) {
+            Ok(Visibility::Public)
+        } else {
+            Err(StoreError::UnknownJob { job })
+        }
+    }
+}
