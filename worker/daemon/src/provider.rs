@@ -14,7 +14,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -1249,9 +1249,4 @@ fn futures_now<T>(h: tokio::task::JoinHandle<T>) -> Option<T> {
         Poll::Ready(Ok(v)) => Some(v),
         _ => None,
     }
-}
-
-/// Reads a verdict's local replay dir, for tests.
-pub fn job_dir(data_dir: &Path, job: u64, attempt: u32) -> PathBuf {
-    data_dir.join(format!("jobs/{job}-{attempt}"))
 }
