@@ -18,3 +18,5 @@ mod scheduler;
 pub mod state;
 
 pub use crate::error::ContractError;
+/// The escrow a job must bring (the check `SubmitJob` makes), for clients.
+pub use crate::jobs::required_budget;

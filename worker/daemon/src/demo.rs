@@ -68,19 +68,19 @@ fn dec(x: f64) -> Result<Decimal> {
     f64_decimal(x)
 }
 
-/// The smallest budget the marketplace accepts for `spec` (protocol.md §5).
+/// The smallest budget the marketplace accepts for `spec` (protocol.md §5),
+/// computed by the contract's own `required_budget` with its current
+/// parameters.
 pub async fn min_budget<C: Chain>(c: &C, spec: &JobSpec) -> Result<u128> {
     let cfg: mkt::ConfigResponse = c
         .query(&c.deployment().marketplace, &mkt::QueryMsg::Config {})
         .await
         .ctx(|| "reading the marketplace config".into())?;
     let p = cfg.params;
-    let l = spec.hyper.steps as u128;
-    let prover = l * spec.max_price_per_step.u128();
-    let per = Uint128::new(l).mul_ceil(spec.verification.alpha).u128() + 1;
-    let verification = per * spec.verification.committee as u128 * p.verifier_price_per_step.u128();
-    let fee = Uint128::new(prover).mul_ceil(p.protocol_fee).u128();
-    Ok(prover + verification + fee)
+    let (prover, verification, fee) =
+        impulse_marketplace::required_budget(spec, p.verifier_price_per_step, p.protocol_fee)
+            .map_err(|e| DaemonError::BadJob(format!("budget: {e}")))?;
+    Ok(prover.u128() + verification.u128() + fee.u128())
 }
 
 struct Narrator {
