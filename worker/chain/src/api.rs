@@ -8,6 +8,7 @@
 
 use std::future::Future;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::de::DeserializeOwned;
@@ -208,11 +209,26 @@ pub trait Chain: Send + Sync {
 pub struct WasmdChain {
     client: ChainClient,
     deployment: Deployment,
+    txs: AtomicU64,
+    gas_used: AtomicU64,
 }
 
 impl WasmdChain {
     pub fn new(client: ChainClient, deployment: Deployment) -> WasmdChain {
-        WasmdChain { client, deployment }
+        WasmdChain {
+            client,
+            deployment,
+            txs: AtomicU64::new(0),
+            gas_used: AtomicU64::new(0),
+        }
+    }
+
+    /// Transactions this handle got included, and the SDK gas they used.
+    pub fn stats(&self) -> (u64, u64) {
+        (
+            self.txs.load(Ordering::Relaxed),
+            self.gas_used.load(Ordering::Relaxed),
+        )
     }
 
     /// The underlying client, for what the interface does not cover
@@ -261,6 +277,8 @@ impl Chain for WasmdChain {
             .execute(contract, msg, funds)
             .await
             .map_err(|e| from_client(contract, e))?;
+        self.txs.fetch_add(1, Ordering::Relaxed);
+        self.gas_used.fetch_add(out.gas_used, Ordering::Relaxed);
         Ok(TxOutcome {
             height: out.height,
             events: out.contract_events(),

@@ -41,6 +41,9 @@ pub type Result<T> = std::result::Result<T, ChainError>;
 /// simulation itself runs without a limit).
 const SIM_GAS_LIMIT: u64 = 1_000_000;
 
+/// ABCI code of `sdkerrors.ErrOutOfGas` (codespace `sdk`).
+const CODE_OUT_OF_GAS: u32 = 11;
+
 /// ABCI code of `sdkerrors.ErrWrongSequence` (codespace `sdk`).
 const CODE_WRONG_SEQUENCE: u32 = 32;
 
@@ -452,7 +455,13 @@ impl ChainClient {
     }
 
     /// Simulate, sign with the simulated gas and broadcast (sync mode).
-    async fn attempt(&self, msgs: &[Any], memo: &str, account: Account) -> Result<Attempt> {
+    async fn attempt(
+        &self,
+        msgs: &[Any],
+        memo: &str,
+        account: Account,
+        gas_adjustment: f64,
+    ) -> Result<Attempt> {
         let timeout_height = self
             .latest_height()
             .await?
@@ -484,8 +493,7 @@ impl ChainClient {
                 }
             }
         };
-        let (gas_limit, fee) =
-            gas_and_fee(gas_used, self.config.gas_adjustment, self.config.gas_price);
+        let (gas_limit, fee) = gas_and_fee(gas_used, gas_adjustment, self.config.gas_price);
         let tx_bytes = self.sign(msgs, memo, timeout_height, account, gas_limit, fee)?;
         let r = TxService::new(self.channel.clone())
             .broadcast_tx(BroadcastTxRequest {
@@ -517,17 +525,25 @@ impl ChainClient {
     /// fee is gas × gas price in the fee denom, and `timeout_height` is set.
     ///
     /// On an account sequence mismatch the account is re-read from the chain
-    /// and the transaction retried, at most `max_sequence_retries` times. The
+    /// and the transaction retried, at most `max_sequence_retries` times.
+    /// A transaction that ran out of gas in its block (the state it ran
+    /// against changed after the simulation) is sent once more with twice
+    /// the gas margin. The
     /// local sequence advances only when CheckTx accepted the transaction;
     /// after a connection error or an inclusion timeout it is re-read from
     /// the chain before the next transaction.
     pub async fn broadcast(&self, msgs: Vec<Any>, memo: &str) -> Result<TxOutcome> {
         let mut cached = self.account.lock().await;
         let mut last_mismatch = String::new();
+        let mut adjustment = self.config.gas_adjustment;
+        let mut out_of_gas_retried = false;
+        // Sequence rounds: the first try plus the retries; one more round is
+        // kept for the out-of-gas retry.
         let rounds = self.config.max_sequence_retries.saturating_add(1);
-        for round in 0..rounds {
-            let account = match (*cached, round) {
-                (Some(a), 0) => a,
+        let mut mismatches = 0u32;
+        for round in 0..rounds.saturating_add(1) {
+            let account = match (*cached, round == 0 || out_of_gas_retried) {
+                (Some(a), true) => a,
                 _ => {
                     if round > 0 {
                         self.sequence_refreshes.fetch_add(1, Ordering::Relaxed);
@@ -537,7 +553,7 @@ impl ChainClient {
                     a
                 }
             };
-            let attempt = match self.attempt(&msgs, memo, account).await {
+            let attempt = match self.attempt(&msgs, memo, account, adjustment).await {
                 Ok(a) => a,
                 Err(e) => {
                     if e.is_connection() {
@@ -548,19 +564,35 @@ impl ChainClient {
                 }
             };
             match attempt {
-                Attempt::WrongSequence(message) => last_mismatch = message,
+                Attempt::WrongSequence(message) => {
+                    last_mismatch = message;
+                    mismatches += 1;
+                    if mismatches >= rounds {
+                        break;
+                    }
+                    // Re-read the account next round.
+                    *cached = None;
+                }
                 Attempt::Accepted(txhash) => {
                     *cached = Some(Account {
                         sequence: account.sequence.saturating_add(1),
                         ..account
                     });
-                    return match self.wait_for_tx(&txhash).await {
-                        Ok(r) => self.outcome(r),
+                    let r = match self.wait_for_tx(&txhash).await {
+                        Ok(r) => r,
                         Err(e) => {
                             *cached = None;
-                            Err(e)
+                            return Err(e);
                         }
                     };
+                    if r.code == CODE_OUT_OF_GAS && r.codespace == "sdk" && !out_of_gas_retried {
+                        // Included and failed: the sequence moved on (cached
+                        // above); send it again with a wider margin.
+                        out_of_gas_retried = true;
+                        adjustment *= 2.0;
+                        continue;
+                    }
+                    return self.outcome(r);
                 }
             }
         }

@@ -77,6 +77,18 @@ impl Signer {
     }
 }
 
+/// The TEST-ONLY mnemonic of the localnet account `name`: the 24-word
+/// BIP-39 mnemonic of the entropy `sha256("impulse localnet TEST ONLY key:
+/// <name>")`, as listed in `localnet/test-mnemonics.txt`. Anyone can derive
+/// it: never use such a key on a real network.
+pub fn test_mnemonic(name: &str) -> Zeroizing<String> {
+    use sha2::{Digest, Sha256};
+    let entropy = Sha256::digest(format!("impulse localnet TEST ONLY key: {name}").as_bytes());
+    let phrase = bip39::Mnemonic::from_entropy(&entropy[..])
+        .expect("32 bytes is a valid BIP-39 entropy length");
+    Zeroizing::new(phrase.to_string())
+}
+
 /// The bech32 address of a Cosmos SDK module account: the first 20 bytes of
 /// `sha256(module_name)` (`authtypes.NewModuleAddress`). The x/gov module
 /// account (`"gov"`) is the authority of governance messages such as
@@ -92,6 +104,22 @@ pub fn module_address(module_name: &str, prefix: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn test_mnemonics_match_the_localnet_file() {
+        let file = include_str!("../../../localnet/test-mnemonics.txt");
+        let mut n = 0;
+        for line in file.lines() {
+            let line = line.split('#').next().unwrap_or("").trim();
+            let Some((name, words)) = line.split_once(':') else {
+                continue;
+            };
+            assert_eq!(test_mnemonic(name.trim()).as_str(), words.trim(), "{name}");
+            n += 1;
+        }
+        assert!(n >= 6, "only {n} test keys in the file");
+        assert_ne!(*test_mnemonic("alice"), *test_mnemonic("bob"));
+    }
 
     #[test]
     fn gov_module_address_on_wasmd() {

@@ -31,4 +31,4 @@ pub use cosmos_sdk_proto::cosmos::gov::v1::{ProposalStatus, VoteOption};
 pub use cosmos_sdk_proto::Any;
 pub use error::{ChainError, KeyError};
 pub use events::{contract_events, ContractEvent, TxEvent, CONTRACT_ADDRESS_ATTR};
-pub use keys::{module_address, Signer, COSMOS_HD_PATH, DEFAULT_PREFIX};
+pub use keys::{module_address, test_mnemonic, Signer, COSMOS_HD_PATH, DEFAULT_PREFIX};

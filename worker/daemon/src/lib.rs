@@ -10,14 +10,18 @@
 //! * [`scenario`], [`demo`], [`html`]: `impulse demo` and its report.
 
 pub mod behaviour;
+pub mod cli;
 pub mod demo;
+pub mod deploy;
 pub mod error;
 pub mod html;
 pub mod keeper;
+pub mod net;
 pub mod provider;
 pub mod scenario;
 pub mod spec;
 pub mod store;
+pub mod trainer;
 
 pub use behaviour::Behaviour;
 pub use error::{DaemonError, Result};

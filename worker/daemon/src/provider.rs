@@ -598,6 +598,34 @@ impl<C: Chain + 'static> Provider<C> {
                     );
                 }
             }
+            JobState::Committed | JobState::Challenged | JobState::Verifying
+                if self.store.hashes(job.id).is_empty() =>
+            {
+                // Restarted after committing: rebuild the served states from
+                // the checkpoints (the same function, so the same bytes)
+                // before anything is opened or served.
+                let mut t = self.training.lock().unwrap();
+                match t.get(&key) {
+                    None => {
+                        self.say(
+                            Some(job.id),
+                            "reloading the committed states from the checkpoints",
+                        );
+                        let me = self.clone();
+                        let j = job.clone();
+                        t.insert(
+                            key,
+                            TrainSlot::Running(tokio::spawn(async move { me.train(j).await })),
+                        );
+                    }
+                    Some(TrainSlot::Running(h)) if h.is_finished() => {
+                        // Loaded (the next tick sees the states) or failed
+                        // (the next tick tries again).
+                        t.remove(&key);
+                    }
+                    _ => {}
+                }
+            }
             JobState::Verifying => {
                 if self.cfg.behaviour == Behaviour::Withhold {
                     return Ok(());

@@ -101,6 +101,39 @@ impl Default for ChainSettings {
     }
 }
 
+/// The four contracts' parameters for one deployment.
+#[derive(Clone, Debug)]
+pub struct ProtocolParams {
+    pub staking: impulse_types::staking::StakingParams,
+    pub reputation: impulse_types::reputation::ReputationParams,
+    pub marketplace: impulse_types::marketplace::MarketplaceParams,
+    pub rewards: impulse_types::rewards::RewardsParams,
+}
+
+impl ChainSettings {
+    /// The protocol defaults with these timings and the verifier price:
+    /// what the demo deploys on the embedded chain and `impulse deploy` on
+    /// wasmd.
+    pub fn protocol_params(&self) -> ProtocolParams {
+        let mut p = ProtocolParams {
+            staking: Default::default(),
+            reputation: Default::default(),
+            marketplace: Default::default(),
+            rewards: Default::default(),
+        };
+        p.rewards.epoch_blocks = self.epoch_blocks;
+        p.staking.heartbeat_blocks = self.heartbeat_blocks;
+        p.marketplace.train_base_blocks = self.train_base_blocks;
+        p.marketplace.blocks_per_step = self.blocks_per_step;
+        p.marketplace.reveal_blocks = self.reveal_blocks;
+        p.marketplace.verify_commit_blocks = self.verify_commit_blocks;
+        p.marketplace.verify_reveal_blocks = self.verify_reveal_blocks;
+        p.marketplace.verifier_price_per_step =
+            cosmwasm_std::Uint128::new(self.verifier_price_per_step);
+        p
+    }
+}
+
 /// One provider.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

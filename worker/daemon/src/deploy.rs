@@ -1,0 +1,211 @@
+//! `impulse deploy`: stores the four optimised contracts on a wasmd chain,
+//! instantiates them wired to each other, funds the rewards contract's
+//! emission reserve, and writes the deployment file.
+//!
+//! Governance: the deployer's address is each contract's `governance` (it
+//! signs the wiring and can hand governance over with the two-step
+//! `ProposeGovernance`/`AcceptGovernance`); wasmd's x/gov module account is
+//! each contract's admin, so migrations and `sudo` (parameter changes as
+//! x/gov proposals, see `impulse gov`) go through a vote.
+
+use std::path::Path;
+
+use impulse_chain::api::Deployment;
+use impulse_chain::{module_address, ChainClient, Coin, DEFAULT_PREFIX};
+use impulse_types::{marketplace as mkt, reputation as rep, rewards as rw, staking as stk};
+
+use crate::error::{DaemonError, Result};
+use crate::scenario::ProtocolParams;
+
+/// The wasm files `bash ci/build-wasm.sh` writes into `artifacts/`.
+pub const WASM_FILES: [(&str, &str); 4] = [
+    ("staking", "impulse_staking.wasm"),
+    ("reputation", "impulse_reputation.wasm"),
+    ("marketplace", "impulse_marketplace.wasm"),
+    ("rewards", "impulse_rewards.wasm"),
+];
+
+fn chain_err(what: &str) -> impl FnOnce(impulse_chain::ChainError) -> DaemonError + '_ {
+    move |e| DaemonError::Input(format!("{what}: {e}"))
+}
+
+/// Deploys the contracts with `client` as deployer and governance; the
+/// reserve is sent to the rewards contract at instantiation. `say` gets a
+/// line per step.
+pub async fn deploy(
+    client: &ChainClient,
+    artifacts: &Path,
+    params: ProtocolParams,
+    reserve: u128,
+    say: &mut dyn FnMut(String),
+) -> Result<Deployment> {
+    let denom = params.staking.denom.clone();
+    if params.marketplace.denom != denom {
+        return Err(DaemonError::Input(format!(
+            "staking denom {denom} and marketplace denom {} differ",
+            params.marketplace.denom
+        )));
+    }
+    let mut wasm = Vec::new();
+    for (name, file) in WASM_FILES {
+        let path = artifacts.join(file);
+        let bytes = std::fs::read(&path).map_err(|e| {
+            DaemonError::Input(format!(
+                "cannot read {} ({e}): build the contracts first with `bash ci/build-wasm.sh`, or pass --artifacts DIR",
+                path.display()
+            ))
+        })?;
+        if bytes.get(..4) != Some(b"\0asm") {
+            return Err(DaemonError::Input(format!(
+                "{} is not a wasm module",
+                path.display()
+            )));
+        }
+        wasm.push((name, bytes));
+    }
+    let me = client.address();
+    let admin = module_address("gov", DEFAULT_PREFIX);
+    let have = client
+        .balance(&me, &denom)
+        .await
+        .map_err(chain_err("reading the deployer's balance"))?;
+    if have < reserve {
+        return Err(DaemonError::Input(format!(
+            "insufficient funds: the reserve is {reserve}{denom} but the deployer {me} holds {have}{denom}"
+        )));
+    }
+    let mut codes = Vec::new();
+    for (name, bytes) in wasm {
+        let size = bytes.len();
+        let (code_id, out) = client
+            .store_code(bytes)
+            .await
+            .map_err(chain_err(&format!("storing the {name} contract")))?;
+        say(format!(
+            "stored {name} ({size} bytes) as code {code_id} (gas {})",
+            out.gas_used
+        ));
+        codes.push(code_id);
+    }
+    let inst = |what: &'static str| chain_err(what);
+    let (staking, _) = client
+        .instantiate(
+            codes[0],
+            &stk::InstantiateMsg {
+                governance: me.clone(),
+                marketplace: None,
+                reputation: None,
+                rewards: None,
+                params: Some(params.staking),
+            },
+            "impulse-staking",
+            Some(&admin),
+            &[],
+        )
+        .await
+        .map_err(inst("instantiating staking"))?;
+    say(format!("staking at {staking}"));
+    let (reputation, _) = client
+        .instantiate(
+            codes[1],
+            &rep::InstantiateMsg {
+                governance: me.clone(),
+                staking: Some(staking.clone()),
+                marketplace: None,
+                params: Some(params.reputation),
+            },
+            "impulse-reputation",
+            Some(&admin),
+            &[],
+        )
+        .await
+        .map_err(inst("instantiating reputation"))?;
+    say(format!("reputation at {reputation}"));
+    let (marketplace, _) = client
+        .instantiate(
+            codes[2],
+            &mkt::InstantiateMsg {
+                governance: me.clone(),
+                staking: Some(staking.clone()),
+                reputation: Some(reputation.clone()),
+                rewards: None,
+                params: Some(params.marketplace),
+            },
+            "impulse-marketplace",
+            Some(&admin),
+            &[],
+        )
+        .await
+        .map_err(inst("instantiating marketplace"))?;
+    say(format!("marketplace at {marketplace}"));
+    let funds = if reserve > 0 {
+        vec![Coin::new(reserve, &denom)]
+    } else {
+        vec![]
+    };
+    let (rewards, _) = client
+        .instantiate(
+            codes[3],
+            &rw::InstantiateMsg {
+                governance: me.clone(),
+                staking: Some(staking.clone()),
+                reputation: Some(reputation.clone()),
+                marketplace: Some(marketplace.clone()),
+                params: Some(params.rewards),
+            },
+            "impulse-rewards",
+            Some(&admin),
+            &funds,
+        )
+        .await
+        .map_err(inst("instantiating rewards"))?;
+    say(format!("rewards at {rewards} (reserve {reserve}{denom})"));
+    // Wire the contracts to each other, in one transaction.
+    let msgs = vec![
+        client
+            .execute_msg(
+                &staking,
+                &stk::ExecuteMsg::SetContracts {
+                    marketplace: Some(marketplace.clone()),
+                    reputation: Some(reputation.clone()),
+                    rewards: Some(rewards.clone()),
+                },
+                &[],
+            )
+            .map_err(inst("encoding the wiring"))?,
+        client
+            .execute_msg(
+                &reputation,
+                &rep::ExecuteMsg::SetContracts {
+                    staking: None,
+                    marketplace: Some(marketplace.clone()),
+                },
+                &[],
+            )
+            .map_err(inst("encoding the wiring"))?,
+        client
+            .execute_msg(
+                &marketplace,
+                &mkt::ExecuteMsg::SetContracts {
+                    staking: None,
+                    reputation: None,
+                    rewards: Some(rewards.clone()),
+                },
+                &[],
+            )
+            .map_err(inst("encoding the wiring"))?,
+    ];
+    client
+        .broadcast(msgs, "impulse deploy: wiring")
+        .await
+        .map_err(inst("wiring the contracts"))?;
+    say("wired staking, reputation and marketplace to each other".into());
+    Ok(Deployment {
+        chain_id: client.config().chain_id.clone(),
+        denom,
+        staking,
+        reputation,
+        marketplace,
+        rewards,
+    })
+}
