@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Bench on a real wasmd localnet: for each concurrency N, a fresh localnet
-# and deployment, N+2 honest providers and N jobs submitted at once (the
+# and deployment, N+3 honest providers and N jobs submitted at once (the
 # demo on --chain localnet, everything in one process), then a table of the
 # time from submit to settled, transactions and gas per job.
 #
@@ -32,7 +32,9 @@ if [[ "$PROFILE" == release ]]; then
     cargo build --locked --workspace --release --bin impulse >&2
     BIN="$TARGET_DIR/release/impulse"
 else
-    cargo build --locked --workspace --bin impulse >&2
+    # --all-targets: the same feature resolution as the test build (a bare
+    # --bin build resolves without dev-dependencies and recompiles much).
+    cargo build --locked --workspace --all-targets >&2
     BIN="$TARGET_DIR/debug/impulse"
 fi
 [[ -f artifacts/impulse_marketplace.wasm ]] || bash ci/build-wasm.sh >&2
@@ -64,11 +66,11 @@ verify_commit_blocks = 40
 verify_reveal_blocks = 40
 verifier_price_per_step = 1000
 TOML
-    for ((i = 0; i < n + 2; i++)); do
+    for ((i = 0; i < n + 3; i++)); do
         printf '[[providers]]\nname = "p%d"\nstake = 1_500_000_000\nprice = %d\nmemory_gib = 8\ndevices = 1\n' "$i" $((10 + i))
     done
     for ((i = 0; i < n; i++)); do
-        printf '[[jobs]]\nname = "job-%d"\nsteps = %d\nalpha = 0.1\ncommittee = 2\n' "$i" "$STEPS"
+        printf '[[jobs]]\nname = "job-%d"\nsteps = %d\nalpha = 0.1\ncommittee = 3\n' "$i" "$STEPS"
     done
 }
 
@@ -94,7 +96,7 @@ PY
     bash localnet/stop.sh >/dev/null
 done
 
-echo "Localnet bench ($PROFILE build, $STEPS-step lm-ref LoRA jobs, committee 2, alpha 0.1, ~1 s blocks, $(nproc) cores):"
+echo "Localnet bench ($PROFILE build, $STEPS-step lm-ref LoRA jobs, committee 3, alpha 0.1, ~1 s blocks, $(nproc) cores):"
 echo
 echo "| concurrent jobs | mean submit→settled (s) | max (s) | txs per job | SDK gas per job | blocks |"
 echo "| ---: | ---: | ---: | ---: | ---: | ---: |"

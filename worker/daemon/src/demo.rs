@@ -741,7 +741,7 @@ async fn run_with<C: Chain + 'static>(
     let report = json!({
         "impulse_version": env!("CARGO_PKG_VERSION"),
         "scenario": {"name": s.name, "seed": s.seed, "source": opts.source},
-        "chain": {"kind": net.kind, "chain_id": d.chain_id, "block_ms": s.block_ms, "start_height": start_height, "end_height": end_height, "txs": tx_stats},
+        "chain": {"kind": net.kind, "chain_id": d.chain_id, "block_ms": if net.kind == "embedded" { json!(s.block_ms) } else { Value::Null }, "start_height": start_height, "end_height": end_height, "txs": tx_stats},
         "wall_secs": (start.elapsed().as_secs_f64() * 10.0).round() / 10.0,
         "invariant": {"held": violations.is_empty(), "checks": checks, "violations": violations},
         "jobs": job_reports, "providers": prov_reports, "epochs": epochs, "samples": samples,
