@@ -130,8 +130,9 @@ pub enum Command {
     },
     /// Store, instantiate and wire the four contracts; write the deployment file.
     ///
-    /// The signer (--from) becomes each contract's governance; wasmd's x/gov
-    /// module is each contract's admin (migrations and `sudo` parameter
+    /// The signer (--from; on the localnet test:validator by default)
+    /// becomes each contract's governance; wasmd's x/gov module is each
+    /// contract's admin (migrations and `sudo` parameter
     /// changes go through proposals: `impulse gov set-param`).
     Deploy {
         /// Directory with the optimised wasm (`bash ci/build-wasm.sh`).
@@ -530,6 +531,7 @@ fn scalar(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         Value::Null => "-".into(),
+        Value::Array(a) if a.is_empty() => "(none)".into(),
         Value::Array(a) => a.iter().map(scalar).collect::<Vec<_>>().join(", "),
         x => x.to_string(),
     }
@@ -734,19 +736,42 @@ async fn deploy(
     force: bool,
 ) -> Result<ExitCode> {
     let o = g.opts();
-    if o.deployment.exists() && !force {
-        return Err(DaemonError::Input(format!(
-            "{} exists already (pass --force to deploy again and overwrite it)",
-            o.deployment.display()
-        )));
-    }
     let scenario = match scenario {
         Some(p) => Scenario::load(&p)?,
         None => Scenario::default_scenario(),
     };
     let params = scenario.chain.protocol_params();
     let reserve = parse_amount(reserve, &params.staking.denom)?;
-    let client = o.client(g.from()?).await?;
+    // On the localnet the validator's TEST-ONLY key deploys by default.
+    let from = match (&g.from, o.chain_id.as_str()) {
+        (Some(f), _) => f.clone(),
+        (None, net::LOCALNET_CHAIN_ID) => "test:validator".to_string(),
+        (None, _) => g.from()?.to_string(),
+    };
+    let client = o.client(&from).await?;
+    if o.deployment.exists() && !force {
+        // A deployment file of a chain that was reset since is stale: its
+        // contracts are gone, so it is replaced; a live one is kept.
+        let live = match impulse_chain::api::Deployment::load(&o.deployment) {
+            Ok(old) => client
+                .query_smart::<_, Value>(&old.staking, &json!({"config": {}}))
+                .await
+                .is_ok(),
+            Err(_) => false,
+        };
+        if live {
+            return Err(DaemonError::Input(format!(
+                "{} names contracts that are live on this chain (pass --force to deploy again and overwrite it)",
+                o.deployment.display()
+            )));
+        }
+        if g.output == Output::Human {
+            eprintln!(
+                "deploy: {} names no live contracts on this chain (reset since?); replacing it",
+                o.deployment.display()
+            );
+        }
+    }
     let artifacts = artifacts.unwrap_or_else(|| repo_dir("artifacts"));
     let human = g.output == Output::Human;
     let mut say = |s: String| {

@@ -342,6 +342,9 @@ fn the_protocol_runs_end_to_end_on_wasmd() {
     for c in ["staking", "reputation", "marketplace", "rewards"] {
         assert!(d[c].as_str().unwrap().starts_with("wasm1"), "{d}");
     }
+    // The deployer defaults to test:validator on the localnet; a live
+    // deployment is not overwritten without --force.
+    env.fails(&["deploy"], "live on this chain");
     let params = env.json(&["query", "params"]);
     assert_eq!(params["marketplace"]["train_base_blocks"], 25);
     eprintln!("e2e: deployed in {:.1?}", t0.elapsed());
