@@ -488,7 +488,7 @@ fn the_protocol_runs_end_to_end_on_wasmd() {
     eprintln!("e2e: job 1 settled at {:.1?}", t0.elapsed());
 
     // --- job 2: SIGTERM the prover mid-training, restart, same job resumes ----
-    let mut s2 = env.submit(2, 40, None);
+    let mut s2 = env.submit(2, 80, None);
     let j = env.wait_job(2, "assigned", Duration::from_secs(60), |j| {
         j["prover"].is_string()
     });
