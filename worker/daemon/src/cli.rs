@@ -20,7 +20,7 @@ use impulse_artifact::{ArtifactClient, ClientConfig, ServerConfig};
 use impulse_chain::api::{Chain, WasmdChain};
 use impulse_chain::Coin;
 use impulse_types::marketplace::{self as mkt, JobState};
-use impulse_types::{rewards as rw, staking as stk, Backend, Capacity};
+use impulse_types::{reputation as rep, rewards as rw, staking as stk, Backend, Capacity};
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
@@ -1041,15 +1041,29 @@ async fn get_job<C: Chain>(chain: &C, job: u64) -> Result<mkt::JobResponse> {
             &mkt::QueryMsg::Job { job_id: job },
         )
         .await
-        .map_err(|e| match e.contract_message() {
-            Some(m) if m.to_ascii_lowercase().contains("not found") => DaemonError::Input(format!(
-                "unknown job {job}: the marketplace has no such job"
-            )),
-            _ => DaemonError::Chain {
-                context: format!("reading job {job}"),
-                source: e,
-            },
+        .map_err(|e| {
+            missing(
+                e,
+                &["not found"],
+                format!("unknown job {job}: the marketplace has no such job"),
+                format!("reading job {job}"),
+            )
         })
+}
+
+/// A contract's "no such thing" (its message contains one of `markers`)
+/// becomes the one-line input error `input`; any other failure keeps its
+/// chain context.
+fn missing(
+    e: impulse_chain::api::Error,
+    markers: &[&str],
+    input: String,
+    context: String,
+) -> DaemonError {
+    match e.contract_message() {
+        Some(m) if markers.iter().any(|k| m.contains(k)) => DaemonError::Input(input),
+        _ => DaemonError::Chain { context, source: e },
+    }
 }
 
 async fn settled_exit<C: Chain>(g: &Global, chain: &C, j: &mkt::JobResponse) -> Result<ExitCode> {
@@ -1360,21 +1374,6 @@ async fn provider(g: &Global, action: ProviderAction) -> Result<ExitCode> {
     let d = chain.deployment().clone();
     let me = chain.address();
     let denom = d.denom.clone();
-    let have = chain
-        .balance(&me, &denom)
-        .await
-        .ctx(|| "reading the balance".into())?;
-    let funds = |amount: u128| -> Result<Vec<Coin>> {
-        if amount == 0 {
-            return Err(DaemonError::Input("the amount must be above 0".into()));
-        }
-        if have < amount {
-            return Err(DaemonError::Input(format!(
-                "insufficient funds: {amount}{denom} asked, {me} holds {have}{denom}"
-            )));
-        }
-        Ok(vec![Coin::new(amount, &denom)])
-    };
     let out = match action {
         ProviderAction::Register {
             stake,
@@ -1396,7 +1395,7 @@ async fn provider(g: &Global, action: ProviderAction) -> Result<ExitCode> {
                         price_per_step: Uint128::new(price),
                         endpoint,
                     },
-                    &funds(amount)?,
+                    &funds(&*chain, amount).await?,
                 )
                 .await
                 .ctx(|| "registering".into())?
@@ -1404,7 +1403,11 @@ async fn provider(g: &Global, action: ProviderAction) -> Result<ExitCode> {
         ProviderAction::Stake { amount } => {
             let amount = parse_amount(&amount, &denom)?;
             chain
-                .execute(&d.staking, &stk::ExecuteMsg::Stake {}, &funds(amount)?)
+                .execute(
+                    &d.staking,
+                    &stk::ExecuteMsg::Stake {},
+                    &funds(&*chain, amount).await?,
+                )
                 .await
                 .ctx(|| "staking".into())?
         }
@@ -1467,6 +1470,24 @@ async fn provider(g: &Global, action: ProviderAction) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `amount` of the deployment's denom, checked against the signer's balance.
+async fn funds<C: Chain>(chain: &C, amount: u128) -> Result<Vec<Coin>> {
+    let (me, denom) = (chain.address(), &chain.deployment().denom);
+    if amount == 0 {
+        return Err(DaemonError::Input("the amount must be above 0".into()));
+    }
+    let have = chain
+        .balance(&me, denom)
+        .await
+        .ctx(|| "reading the balance".into())?;
+    if have < amount {
+        return Err(DaemonError::Input(format!(
+            "insufficient funds: {amount}{denom} asked, {me} holds {have}{denom}"
+        )));
+    }
+    Ok(vec![Coin::new(amount, denom)])
+}
+
 // ----------------------------------------------------------------- query
 
 async fn query(g: &Global, what: QueryWhat) -> Result<ExitCode> {
@@ -1525,33 +1546,27 @@ async fn query(g: &Global, what: QueryWhat) -> Result<ExitCode> {
                     },
                 )
                 .await
-                .map_err(|e| match e.contract_message() {
-                    Some(m)
-                        if m.contains("not a registered provider")
-                            || m.to_ascii_lowercase().contains("not found") =>
-                    {
-                        DaemonError::Input(format!("{address} is not a registered provider"))
-                    }
-                    _ => DaemonError::Chain {
-                        context: format!("reading provider {address}"),
-                        source: e,
-                    },
+                .map_err(|e| {
+                    missing(
+                        e,
+                        &["not a registered provider"],
+                        format!("{address} is not a registered provider"),
+                        format!("reading provider {address}"),
+                    )
                 })?;
-            let v = trainer::provider_view(&*chain, &address).await?;
-            let c: rw::ClaimableResponse = chain
+            let score: rep::ScoreResponse = chain
                 .query(
-                    &d.rewards,
-                    &rw::QueryMsg::Claimable {
+                    &d.reputation,
+                    &rep::QueryMsg::Score {
                         provider: address.clone(),
-                        start_after: None,
-                        limit: None,
                     },
                 )
                 .await
-                .ctx(|| "reading claimable rewards".into())?;
+                .ctx(|| format!("reading the reputation of {address}"))?;
             let mut x = to_json(&p);
-            x["reputation"] = json!(v.reputation.to_string());
-            x["claimable_rewards"] = json!(c.total.to_string());
+            x["reputation"] = json!(score.score.to_string());
+            x["claimable_rewards"] =
+                json!(trainer::claimable(&*chain, &address).await?.to_string());
             x
         }
         QueryWhat::Providers { start_after, limit } => {

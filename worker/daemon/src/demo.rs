@@ -28,7 +28,7 @@ use crate::provider::{Event, Provider, ProviderConfig};
 use crate::scenario::Scenario;
 use crate::store::NodeStore;
 
-use crate::trainer::{corpus_split, fetch_and_check, provider_view, BASE};
+use crate::trainer::{claimable, corpus_split, fetch_and_check, provider_view, BASE};
 
 const BALANCE: u128 = 100_000_000_000;
 
@@ -119,9 +119,6 @@ impl Narrator {
 pub async fn run(opts: DemoOptions) -> Result<Value> {
     let s = &opts.scenario;
     let start = Instant::now();
-    io(&opts.out, std::fs::create_dir_all(&opts.out))?;
-    let work = opts.out.join("work");
-    let _ = std::fs::remove_dir_all(&work);
 
     // --- chain -----------------------------------------------------------
     let mut params = DeployParams {
@@ -137,9 +134,7 @@ pub async fn run(opts: DemoOptions) -> Result<Value> {
     params.rewards = pp.rewards;
     let min_prover = params.staking.min_prover_stake.u128();
     let min_verifier = params.staking.min_verifier_stake.u128();
-    let mut names: Vec<String> = s.providers.iter().map(|p| p.name.clone()).collect();
-    names.push("trainer".into());
-    names.push("keeper".into());
+    let names = account_names(s);
     params.accounts = names.iter().map(|n| (n.clone(), BALANCE)).collect();
     check_stakes(s, min_prover, min_verifier)?;
     let chain = EmbeddedChain::deploy(params).ctx(|| "deploying the contracts".into())?;
@@ -170,6 +165,14 @@ pub async fn run(opts: DemoOptions) -> Result<Value> {
         stats: Box::new(|| Value::Null),
     };
     run_with(&opts, start, net).await
+}
+
+/// The demo's accounts: one per provider, the trainer and the keeper.
+fn account_names(s: &Scenario) -> Vec<String> {
+    let mut names: Vec<String> = s.providers.iter().map(|p| p.name.clone()).collect();
+    names.push("trainer".into());
+    names.push("keeper".into());
+    names
 }
 
 /// Every provider's stake fits its roles and its demo balance.
@@ -213,8 +216,6 @@ pub async fn run_on_wasmd(
     use impulse_chain::proto::cosmos::base::v1beta1::Coin as ProtoCoin;
     let s = &opts.scenario;
     let start = Instant::now();
-    io(&opts.out, std::fs::create_dir_all(&opts.out))?;
-    let _ = std::fs::remove_dir_all(opts.out.join("work"));
     let d = net.load_deployment()?;
     let fund = net.client(funder).await?;
     let cfg: stk::ConfigResponse = fund
@@ -247,9 +248,7 @@ pub async fn run_on_wasmd(
         .await
         .map_err(|e| DaemonError::Input(format!("reading the marketplace config: {e}")))?;
     let run = hex::encode(rand_core::RngCore::next_u32(&mut rand_core::OsRng).to_be_bytes());
-    let mut names: Vec<String> = s.providers.iter().map(|p| p.name.clone()).collect();
-    names.push("trainer".into());
-    names.push("keeper".into());
+    let names = account_names(s);
     let mut signers = BTreeMap::new();
     let mut sends = Vec::new();
     for n in &names {
@@ -317,7 +316,9 @@ async fn run_with<C: Chain + 'static>(
     net: Net<'_, C>,
 ) -> Result<Value> {
     let s = &opts.scenario;
+    io(&opts.out, std::fs::create_dir_all(&opts.out))?;
     let work = opts.out.join("work");
+    let _ = std::fs::remove_dir_all(&work);
     let signer = |n: &str| -> Result<Arc<C>> {
         net.signers
             .get(n)
@@ -594,19 +595,8 @@ async fn run_with<C: Chain + 'static>(
         let mut unclaimed = 0u128;
         if terminal && epochs_seen >= s.epochs {
             for p in &providers {
-                let c: rw::ClaimableResponse = trainer
-                    .query(
-                        &d.rewards,
-                        &rw::QueryMsg::Claimable {
-                            provider: p.address(),
-                            start_after: None,
-                            limit: None,
-                        },
-                    )
-                    .await
-                    .ctx(|| "claimable".into())?;
                 if p.behaviour() != crate::Behaviour::Offline {
-                    unclaimed += c.total.u128();
+                    unclaimed += claimable(trainer, &p.address()).await?;
                 }
             }
             if unclaimed == 0 {

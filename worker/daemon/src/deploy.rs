@@ -29,6 +29,22 @@ fn chain_err(what: &str) -> impl FnOnce(impulse_chain::ChainError) -> DaemonErro
     move |e| DaemonError::Input(format!("{what}: {e}"))
 }
 
+/// Instantiates contract `name` (label `impulse-<name>`); its address.
+async fn instantiate<M: serde::Serialize>(
+    client: &ChainClient,
+    code_id: u64,
+    msg: &M,
+    name: &str,
+    admin: Option<&str>,
+    funds: &[Coin],
+) -> Result<String> {
+    let (address, _) = client
+        .instantiate(code_id, msg, &format!("impulse-{name}"), admin, funds)
+        .await
+        .map_err(chain_err(&format!("instantiating {name}")))?;
+    Ok(address)
+}
+
 /// Deploys the contracts with `client` as deployer and governance; the
 /// reserve is sent to the rewards contract at instantiation. `say` gets a
 /// line per step.
@@ -87,78 +103,74 @@ pub async fn deploy(
         ));
         codes.push(code_id);
     }
-    let inst = |what: &'static str| chain_err(what);
-    let (staking, _) = client
-        .instantiate(
-            codes[0],
-            &stk::InstantiateMsg {
-                governance: me.clone(),
-                marketplace: None,
-                reputation: None,
-                rewards: None,
-                params: Some(params.staking),
-            },
-            "impulse-staking",
-            Some(&admin),
-            &[],
-        )
-        .await
-        .map_err(inst("instantiating staking"))?;
+    let gov = Some(admin.as_str());
+    let staking = instantiate(
+        client,
+        codes[0],
+        &stk::InstantiateMsg {
+            governance: me.clone(),
+            marketplace: None,
+            reputation: None,
+            rewards: None,
+            params: Some(params.staking),
+        },
+        "staking",
+        gov,
+        &[],
+    )
+    .await?;
     say(format!("staking at {staking}"));
-    let (reputation, _) = client
-        .instantiate(
-            codes[1],
-            &rep::InstantiateMsg {
-                governance: me.clone(),
-                staking: Some(staking.clone()),
-                marketplace: None,
-                params: Some(params.reputation),
-            },
-            "impulse-reputation",
-            Some(&admin),
-            &[],
-        )
-        .await
-        .map_err(inst("instantiating reputation"))?;
+    let reputation = instantiate(
+        client,
+        codes[1],
+        &rep::InstantiateMsg {
+            governance: me.clone(),
+            staking: Some(staking.clone()),
+            marketplace: None,
+            params: Some(params.reputation),
+        },
+        "reputation",
+        gov,
+        &[],
+    )
+    .await?;
     say(format!("reputation at {reputation}"));
-    let (marketplace, _) = client
-        .instantiate(
-            codes[2],
-            &mkt::InstantiateMsg {
-                governance: me.clone(),
-                staking: Some(staking.clone()),
-                reputation: Some(reputation.clone()),
-                rewards: None,
-                params: Some(params.marketplace),
-            },
-            "impulse-marketplace",
-            Some(&admin),
-            &[],
-        )
-        .await
-        .map_err(inst("instantiating marketplace"))?;
+    let marketplace = instantiate(
+        client,
+        codes[2],
+        &mkt::InstantiateMsg {
+            governance: me.clone(),
+            staking: Some(staking.clone()),
+            reputation: Some(reputation.clone()),
+            rewards: None,
+            params: Some(params.marketplace),
+        },
+        "marketplace",
+        gov,
+        &[],
+    )
+    .await?;
     say(format!("marketplace at {marketplace}"));
     let funds = if reserve > 0 {
         vec![Coin::new(reserve, &denom)]
     } else {
         vec![]
     };
-    let (rewards, _) = client
-        .instantiate(
-            codes[3],
-            &rw::InstantiateMsg {
-                governance: me.clone(),
-                staking: Some(staking.clone()),
-                reputation: Some(reputation.clone()),
-                marketplace: Some(marketplace.clone()),
-                params: Some(params.rewards),
-            },
-            "impulse-rewards",
-            Some(&admin),
-            &funds,
-        )
-        .await
-        .map_err(inst("instantiating rewards"))?;
+    let rewards = instantiate(
+        client,
+        codes[3],
+        &rw::InstantiateMsg {
+            governance: me.clone(),
+            staking: Some(staking.clone()),
+            reputation: Some(reputation.clone()),
+            marketplace: Some(marketplace.clone()),
+            params: Some(params.rewards),
+        },
+        "rewards",
+        gov,
+        &funds,
+    )
+    .await?;
     say(format!("rewards at {rewards} (reserve {reserve}{denom})"));
     // Wire the contracts to each other, in one transaction.
     let msgs = vec![
@@ -172,7 +184,7 @@ pub async fn deploy(
                 },
                 &[],
             )
-            .map_err(inst("encoding the wiring"))?,
+            .map_err(chain_err("encoding the wiring"))?,
         client
             .execute_msg(
                 &reputation,
@@ -182,7 +194,7 @@ pub async fn deploy(
                 },
                 &[],
             )
-            .map_err(inst("encoding the wiring"))?,
+            .map_err(chain_err("encoding the wiring"))?,
         client
             .execute_msg(
                 &marketplace,
@@ -193,12 +205,12 @@ pub async fn deploy(
                 },
                 &[],
             )
-            .map_err(inst("encoding the wiring"))?,
+            .map_err(chain_err("encoding the wiring"))?,
     ];
     client
         .broadcast(msgs, "impulse deploy: wiring")
         .await
-        .map_err(inst("wiring the contracts"))?;
+        .map_err(chain_err("wiring the contracts"))?;
     say("wired staking, reputation and marketplace to each other".into());
     Ok(Deployment {
         chain_id: client.config().chain_id.clone(),

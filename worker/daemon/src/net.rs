@@ -11,7 +11,6 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use impulse_chain::api::{Deployment, WasmdChain};
 use impulse_chain::keyring::{load_key, save_key, KeyProtection, KeyringAccess};
@@ -216,31 +215,6 @@ pub fn parse_amount(s: &str, denom: &str) -> Result<u128> {
     }
     num.parse::<u128>()
         .map_err(|e| DaemonError::Input(format!("bad amount {s:?}: {e}")))
-}
-
-/// Polls `f` every `every` until it returns `Some`, or `timeout` passes.
-pub async fn poll_until<T, F, Fut>(
-    what: &str,
-    every: Duration,
-    timeout: Duration,
-    mut f: F,
-) -> Result<T>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + timeout;
-    loop {
-        if let Some(v) = f().await {
-            return Ok(v);
-        }
-        if tokio::time::Instant::now() >= deadline {
-            return Err(DaemonError::Check(format!(
-                "timed out after {timeout:?} waiting for {what}"
-            )));
-        }
-        tokio::time::sleep(every).await;
-    }
 }
 
 /// The default home: `$IMPULSE_HOME`, else `~/.impulse`.

@@ -450,19 +450,8 @@ impl<C: Chain + 'static> Provider<C> {
             *last = height;
         }
         let d = self.chain.deployment();
-        let c: rw::ClaimableResponse = self
-            .chain
-            .query(
-                &d.rewards,
-                &rw::QueryMsg::Claimable {
-                    provider: self.address(),
-                    start_after: None,
-                    limit: None,
-                },
-            )
-            .await
-            .ctx(|| "reading claimable rewards".into())?;
-        if c.total.is_zero() {
+        let total = crate::trainer::claimable(&*self.chain, &self.address()).await?;
+        if total == 0 {
             return Ok(());
         }
         self.chain
@@ -476,7 +465,7 @@ impl<C: Chain + 'static> Provider<C> {
             )
             .await
             .ctx(|| "claiming rewards".into())?;
-        self.say(None, format!("claimed {} uimp of rewards", c.total));
+        self.say(None, format!("claimed {total} uimp of rewards"));
         Ok(())
     }
 

@@ -16,7 +16,7 @@ use impulse_types::marketplace::{
     self as mkt, BaseWeights, DatasetSpec, HyperParams, JobSpec, ModelSpec, VerificationMode,
     VerificationSpec,
 };
-use impulse_types::{reputation as rep, staking as stk, Backend, Capacity};
+use impulse_types::{reputation as rep, rewards as rw, staking as stk, Backend, Capacity};
 use serde_json::{json, Value};
 
 use crate::error::{io, ChainContext, DaemonError, Result};
@@ -137,6 +137,22 @@ pub async fn provider_view<C: Chain>(c: &C, addr: &str) -> Result<View> {
         banned: p.banned,
         misses: p.consecutive_misses,
     })
+}
+
+/// Rewards `provider` can claim now (all closed epochs).
+pub async fn claimable<C: Chain>(c: &C, provider: &str) -> Result<u128> {
+    let r: rw::ClaimableResponse = c
+        .query(
+            &c.deployment().rewards,
+            &rw::QueryMsg::Claimable {
+                provider: provider.to_string(),
+                start_after: None,
+                limit: None,
+            },
+        )
+        .await
+        .ctx(|| format!("reading the claimable rewards of {provider}"))?;
+    Ok(r.total.u128())
 }
 
 /// Downloads state `L` of a settled job from its prover (checked against
