@@ -5,15 +5,16 @@
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{
-    to_json_binary, Binary, Deps, DepsMut, Env, HexBinary, MessageInfo, Reply, Response,
+    to_json_binary, Binary, Deps, DepsMut, Env, HexBinary, MessageInfo, MigrateInfo, Reply,
+    Response,
 };
 use impulse_types::funds::{must_pay, nonpayable};
 use impulse_types::marketplace::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg, SudoMsg};
 
 use crate::error::ContractError;
-use crate::governance;
+use crate::governance::{self, GOVERNANCE};
 use crate::state::{Config, Totals, CONFIG, ENTROPY, TOTALS};
-use crate::{external, jobs, query, rounds, scheduler};
+use crate::{cranks, entropy, external, index, jobs, query, rounds, scheduler};
 
 pub const CONTRACT_NAME: &str = "crates.io:impulse-marketplace";
 pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -40,7 +41,7 @@ pub fn instantiate(
     CONFIG.save(deps.storage, &config)?;
     TOTALS.save(deps.storage, &Totals::default())?;
     ENTROPY.save(deps.storage, &HexBinary::from(vec![0u8; 32]))?;
-    scheduler::mix_entropy(
+    entropy::mix_entropy(
         deps.storage,
         &env,
         b"instantiate",
@@ -82,9 +83,9 @@ fn execute_nonpayable(
     match msg {
         ExecuteMsg::SubmitJob { .. } => unreachable!("payable, handled above"),
         ExecuteMsg::CancelJob { job_id } => jobs::cancel(deps, sender, job_id),
-        ExecuteMsg::Advertise {} => scheduler::advertise(deps, env, sender),
+        ExecuteMsg::Advertise {} => index::advertise(deps, env, sender),
         ExecuteMsg::RunScheduler { limit } => scheduler::run_scheduler(deps, env, limit),
-        ExecuteMsg::ProcessTimeouts { limit } => rounds::process_timeouts(deps, env, limit),
+        ExecuteMsg::ProcessTimeouts { limit } => cranks::process_timeouts(deps, env, limit),
         ExecuteMsg::CommitSecret {
             job_id,
             secret_hash,
@@ -123,9 +124,9 @@ fn execute_nonpayable(
         ExecuteMsg::OpenSteps { job_id, openings } => {
             rounds::open_steps(deps, env, sender, job_id, openings)
         }
-        ExecuteMsg::FlushFees { limit } => rounds::flush_fees(deps, limit),
+        ExecuteMsg::FlushFees { limit } => cranks::flush_fees(deps, limit),
         ExecuteMsg::UpdateParams { params } => {
-            governance::ensure_governance(deps.as_ref(), &sender, "update params")?;
+            GOVERNANCE.ensure(deps.storage, &sender, "update params")?;
             governance::update_params(deps, params)
         }
         ExecuteMsg::SetContracts {
@@ -133,13 +134,13 @@ fn execute_nonpayable(
             reputation,
             rewards,
         } => {
-            governance::ensure_governance(deps.as_ref(), &sender, "set contracts")?;
+            GOVERNANCE.ensure(deps.storage, &sender, "set contracts")?;
             governance::set_contracts(deps, staking, reputation, rewards)
         }
         ExecuteMsg::ProposeGovernance { address } => {
-            governance::propose_governance(deps, sender, address)
+            Ok(GOVERNANCE.propose(deps.storage, deps.api, &sender, &address)?)
         }
-        ExecuteMsg::AcceptGovernance {} => governance::accept_governance(deps, sender),
+        ExecuteMsg::AcceptGovernance {} => Ok(GOVERNANCE.accept(deps.storage, &sender)?),
     }
 }
 
@@ -181,17 +182,11 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
-pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
-    let stored = cw2::get_contract_version(deps.storage)?;
-    governance::check_migration(
-        &stored.contract,
-        &stored.version,
-        CONTRACT_NAME,
-        CONTRACT_VERSION,
-    )?;
-    cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
-    Ok(Response::new()
-        .add_attribute("action", "migrate")
-        .add_attribute("from_version", stored.version)
-        .add_attribute("to_version", CONTRACT_VERSION))
+pub fn migrate(
+    deps: DepsMut,
+    _env: Env,
+    _msg: MigrateMsg,
+    _info: MigrateInfo,
+) -> Result<Response, ContractError> {
+    Ok(GOVERNANCE.migrate(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?)
 }

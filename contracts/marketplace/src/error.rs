@@ -1,4 +1,5 @@
 use cosmwasm_std::{OverflowError, StdError, Uint128};
+use impulse_governance::GovError;
 use impulse_types::funds::FundsError;
 use impulse_types::marketplace::JobState;
 use thiserror::Error;
@@ -11,26 +12,14 @@ pub enum ContractError {
     #[error("{0}")]
     Funds(#[from] FundsError),
 
+    #[error(transparent)]
+    Gov(#[from] GovError),
+
     #[error("arithmetic overflow: {0}")]
     Overflow(#[from] OverflowError),
 
     #[error("arithmetic overflow in {what}")]
     MathOverflow { what: &'static str },
-
-    #[error("unauthorized: {sender} may not {action}")]
-    Unauthorized {
-        sender: String,
-        action: &'static str,
-    },
-
-    #[error("no governance transfer is pending")]
-    NoPendingGovernance {},
-
-    #[error("invalid parameter {name}: {reason}")]
-    InvalidParam { name: &'static str, reason: String },
-
-    #[error("invalid address {address}: {reason}")]
-    InvalidAddress { address: String, reason: String },
 
     #[error("the {contract} contract is not configured")]
     ContractNotSet { contract: &'static str },
@@ -102,13 +91,10 @@ pub enum ContractError {
 
     #[error("unknown reply id {id}")]
     UnknownReplyId { id: u64 },
+}
 
-    #[error("cannot migrate from contract {stored} to {expected}")]
-    WrongContract { stored: String, expected: String },
-
-    #[error("cannot migrate from version {stored} down to {new}")]
-    CannotDowngrade { stored: String, new: String },
-
-    #[error("invalid version string {version}")]
-    InvalidVersion { version: String },
+impl From<impulse_protocol::Overflow> for ContractError {
+    fn from(e: impulse_protocol::Overflow) -> Self {
+        ContractError::MathOverflow { what: e.what }
+    }
 }

@@ -1,73 +1,21 @@
-//! Jobs and their escrow (protocol.md section 4): submission and validation,
-//! the lifecycle state index (every transition emits an `impulse_job`
-//! event), cancel, expire, re-queue after a fault and the terminal refunds.
+//! Jobs and their escrow (protocol.md section 4): submission and
+//! validation, and cancellation. The budget a job needs is
+//! `impulse_protocol::budget`'s; its lifecycle moves are in `lifecycle.rs`.
 
-use cosmwasm_std::{
-    coins, Addr, BankMsg, Decimal, DepsMut, Env, Event, HexBinary, Response, Storage, Uint128,
-    Uint256,
-};
+use cosmwasm_std::{Addr, Decimal, DepsMut, Env, HexBinary, Response, Uint128, Uint256};
+use impulse_governance::GovError;
+use impulse_protocol::budget::{ceil_alpha_l, required_budget};
 use impulse_types::marketplace::{JobSpec, JobState, MarketplaceParams, VerificationMode};
-use impulse_types::rewards::JobOutcome;
 
+use crate::entropy::mix_entropy;
 use crate::error::ContractError;
-use crate::external::{record_job_msg, release_msg, FeePayload};
+use crate::lifecycle::{close_with_refund, load_job, queue_key, set_deadline, transition_event};
 use crate::scheduler;
-use crate::state::{
-    Config, Job, CHALLENGES, CONFIG, DEADLINES, JOBS, JOB_STATES, OPENINGS, QUEUE, ROUNDS, TOTALS,
-    VERDICTS,
-};
+use crate::state::{Job, CONFIG, JOBS, JOB_STATES, QUEUE, TOTALS};
 
 pub const MAX_URI_LEN: usize = 512;
 pub const MAX_NAME_LEN: usize = 64;
 pub const MAX_CONFIG_LEN: usize = 4_096;
-
-/// The event of a lifecycle transition.
-pub fn transition_event(job_id: u64, action: &str, from: &str, to: JobState) -> Event {
-    Event::new("impulse_job")
-        .add_attribute("action", action)
-        .add_attribute("job_id", job_id.to_string())
-        .add_attribute("from", from)
-        .add_attribute("to", to.as_str())
-}
-
-/// Move `job` to `to`: state index, event. The caller saves the job.
-pub fn set_state(
-    storage: &mut dyn Storage,
-    job: &mut Job,
-    to: JobState,
-    action: &str,
-) -> Result<Event, ContractError> {
-    JOB_STATES.remove(storage, (job.state.code(), job.id));
-    JOB_STATES.save(storage, (to.code(), job.id), &())?;
-    let ev = transition_event(job.id, action, job.state.as_str(), to);
-    job.state = to;
-    Ok(ev)
-}
-
-/// Replace the job's pending deadline.
-pub fn set_deadline(
-    storage: &mut dyn Storage,
-    job: &mut Job,
-    at: Option<u64>,
-) -> Result<(), ContractError> {
-    if let Some(old) = job.phase_deadline.take() {
-        DEADLINES.remove(storage, (old, job.id));
-    }
-    if let Some(at) = at {
-        DEADLINES.save(storage, (at, job.id), &())?;
-        job.phase_deadline = Some(at);
-    }
-    Ok(())
-}
-
-pub fn queue_key(job: &Job) -> (u128, u64) {
-    (u128::MAX - job.density.u128(), job.id)
-}
-
-pub fn load_job(storage: &dyn Storage, job_id: u64) -> Result<Job, ContractError> {
-    JOBS.may_load(storage, job_id)?
-        .ok_or(ContractError::JobNotFound { job_id })
-}
 
 fn invalid(field: &'static str, reason: impl Into<String>) -> ContractError {
     ContractError::InvalidJob {
@@ -102,38 +50,6 @@ fn check_text(
         return Err(invalid(field, "control characters are not allowed"));
     }
     Ok(())
-}
-
-/// `ceil(alpha * L)`.
-pub fn ceil_alpha_l(alpha: Decimal, steps: u64) -> Result<u64, ContractError> {
-    let v = Uint128::from(steps)
-        .checked_mul_ceil(alpha)
-        .map_err(|_| ContractError::MathOverflow { what: "alpha * L" })?;
-    u64::try_from(v.u128()).map_err(|_| ContractError::MathOverflow { what: "alpha * L" })
-}
-
-/// What the budget must cover, split as (prover, verification, fee).
-pub fn required_budget(
-    spec: &JobSpec,
-    verifier_price: Uint128,
-    protocol_fee: Decimal,
-) -> Result<(Uint128, Uint128, Uint128), ContractError> {
-    let over = |what| move |_| ContractError::MathOverflow { what };
-    let prover = spec
-        .max_price_per_step
-        .checked_mul(Uint128::from(spec.hyper.steps))
-        .map_err(over("L * max price"))?;
-    let per_verifier = Uint128::from(ceil_alpha_l(spec.verification.alpha, spec.hyper.steps)?)
-        .checked_add(Uint128::one())
-        .map_err(over("verification"))?;
-    let verification = per_verifier
-        .checked_mul(Uint128::from(spec.verification.committee))
-        .and_then(|v| v.checked_mul(verifier_price))
-        .map_err(over("verification"))?;
-    let fee = prover
-        .checked_mul_ceil(protocol_fee)
-        .map_err(|_| ContractError::MathOverflow { what: "fee" })?;
-    Ok((prover, verification, fee))
 }
 
 pub fn validate_spec(spec: &JobSpec, p: &MarketplaceParams, now: u64) -> Result<(), ContractError> {
@@ -249,12 +165,7 @@ pub fn submit(
     let p = &config.params;
     let now = env.block.height;
     validate_spec(&spec, p, now)?;
-    let (prover, verification, fee) =
-        required_budget(&spec, p.verifier_price_per_step, p.protocol_fee)?;
-    let required = prover
-        .checked_add(verification)
-        .and_then(|v| v.checked_add(fee))
-        .map_err(|_| ContractError::MathOverflow { what: "budget" })?;
+    let required = required_budget(&spec, p.verifier_price_per_step, p.protocol_fee)?.total()?;
     if budget < required {
         return Err(ContractError::BudgetTooSmall {
             required,
@@ -292,7 +203,7 @@ pub fn submit(
     let deadline = job.spec.deadline;
     set_deadline(deps.storage, &mut job, Some(deadline))?;
     JOBS.save(deps.storage, id, &job)?;
-    scheduler::mix_entropy(deps.storage, &env, b"submit", &id.to_be_bytes())?;
+    mix_entropy(deps.storage, &env, b"submit", &id.to_be_bytes())?;
     let mut resp = Response::new()
         .add_attribute("action", "submit_job")
         .add_attribute("job_id", id.to_string())
@@ -314,10 +225,11 @@ pub fn submit(
 pub fn cancel(deps: DepsMut, sender: Addr, job_id: u64) -> Result<Response, ContractError> {
     let mut job = load_job(deps.storage, job_id)?;
     if sender != job.trainer {
-        return Err(ContractError::Unauthorized {
+        return Err(GovError::Unauthorized {
             sender: sender.to_string(),
             action: "cancel another trainer's job",
-        });
+        }
+        .into());
     }
     if job.state != JobState::Queued {
         return Err(ContractError::WrongState {
@@ -339,113 +251,4 @@ pub fn cancel(deps: DepsMut, sender: Addr, job_id: u64) -> Result<Response, Cont
         "cancel",
         resp,
     )
-}
-
-/// End `job` in a terminal state and refund what is left of its escrow.
-pub fn close_with_refund(
-    storage: &mut dyn Storage,
-    config: &Config,
-    job: &mut Job,
-    to: JobState,
-    action: &str,
-    mut resp: Response,
-) -> Result<Response, ContractError> {
-    set_deadline(storage, job, None)?;
-    let ev = set_state(storage, job, to, action)?;
-    let refund = job.escrow;
-    if !refund.is_zero() {
-        TOTALS.update(storage, |mut t| -> Result<_, ContractError> {
-            t.escrow = t.escrow.checked_sub(refund)?;
-            Ok(t)
-        })?;
-        job.escrow = Uint128::zero();
-        resp = resp.add_message(BankMsg::Send {
-            to_address: job.trainer.to_string(),
-            amount: coins(refund.u128(), &config.params.denom),
-        });
-    }
-    JOBS.save(storage, job.id, job)?;
-    Ok(resp.add_event(ev.add_attribute("refund", refund)))
-}
-
-/// Queued and past its deadline: expire with a full refund of the escrow.
-pub fn expire(
-    storage: &mut dyn Storage,
-    config: &Config,
-    job: &mut Job,
-    resp: Response,
-) -> Result<Response, ContractError> {
-    QUEUE.remove(storage, queue_key(job));
-    close_with_refund(storage, config, job, JobState::Expired, "expire", resp)
-}
-
-/// Forget the round data of the current attempt (bounded by the committee
-/// size and `max_challenges`).
-pub fn clear_round(storage: &mut dyn Storage, job_id: u64) -> Result<(), ContractError> {
-    if let Some(round) = ROUNDS.may_load(storage, job_id)? {
-        for m in &round.committee {
-            VERDICTS.remove(storage, (job_id, &m.addr));
-        }
-    }
-    clear_openings(storage, job_id)?;
-    ROUNDS.remove(storage, job_id);
-    CHALLENGES.remove(storage, job_id);
-    Ok(())
-}
-
-pub fn clear_openings(storage: &mut dyn Storage, job_id: u64) -> Result<(), ContractError> {
-    if let Some(steps) = CHALLENGES.may_load(storage, job_id)? {
-        for s in steps {
-            OPENINGS.remove(storage, (job_id, s));
-        }
-    }
-    Ok(())
-}
-
-/// The attempt ended without a settlement (fault, fraud, missed quorum):
-/// release the prover and queue the job again, or fail it (refund) after
-/// `max_attempts`, or expire it if its deadline has passed.
-pub fn requeue(
-    deps: DepsMut,
-    env: &Env,
-    config: &Config,
-    job: &mut Job,
-    reason: &str,
-    mut resp: Response,
-) -> Result<Response, ContractError> {
-    let now = env.block.height;
-    if let Some(prover) = job.prover.take() {
-        scheduler::release_prover(deps.storage, config, &prover, &job.spec, now)?;
-        if let Some(staking) = &config.staking {
-            resp = resp.add_submessage(release_msg(staking, &prover, job.id)?);
-        }
-    }
-    clear_round(deps.storage, job.id)?;
-    job.price = Uint128::zero();
-    resp = resp.add_attribute("requeue_reason", reason);
-    if job.attempts >= config.params.max_attempts {
-        resp = close_with_refund(deps.storage, config, job, JobState::Failed, reason, resp)?;
-        if let Some(rewards) = &config.rewards {
-            resp = resp.add_submessage(record_job_msg(
-                rewards,
-                &config.params.denom,
-                FeePayload {
-                    job_id: job.id,
-                    outcome: JobOutcome::Failed,
-                    to_pool: Uint128::zero(),
-                    to_vault: Uint128::zero(),
-                },
-            )?);
-        }
-        return Ok(resp);
-    }
-    if now > job.spec.deadline {
-        return close_with_refund(deps.storage, config, job, JobState::Expired, reason, resp);
-    }
-    let deadline = job.spec.deadline;
-    set_deadline(deps.storage, job, Some(deadline))?;
-    let ev = set_state(deps.storage, job, JobState::Queued, reason)?;
-    QUEUE.save(deps.storage, queue_key(job), &())?;
-    JOBS.save(deps.storage, job.id, job)?;
-    Ok(resp.add_event(ev))
 }

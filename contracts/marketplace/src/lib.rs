@@ -7,16 +7,18 @@
 //! majority verdict pays or slashes through the staking contract.
 
 pub mod contract;
+mod cranks;
+mod entropy;
 pub mod error;
 mod external;
 mod fenwick;
 mod governance;
+mod index;
 mod jobs;
+mod lifecycle;
 mod query;
 mod rounds;
 mod scheduler;
 pub mod state;
 
 pub use crate::error::ContractError;
-/// The escrow a job must bring (the check `SubmitJob` makes), for clients.
-pub use crate::jobs::required_budget;

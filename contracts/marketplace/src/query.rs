@@ -2,6 +2,7 @@
 
 use cosmwasm_std::{Deps, Env, Order};
 use cw_storage_plus::Bound;
+use impulse_protocol::schedule::effective_score;
 use impulse_types::common::page_limit;
 use impulse_types::marketplace::{
     ConfigResponse, JobResponse, JobState, JobsResponse, MemberResponse, ProviderEntryResponse,
@@ -10,8 +11,8 @@ use impulse_types::marketplace::{
 
 use crate::error::ContractError;
 use crate::governance::validate_addr;
-use crate::jobs::load_job;
-use crate::scheduler::{damp_now, effective_score};
+use crate::index::entry_damp;
+use crate::lifecycle::load_job;
 use crate::state::{Job, CHALLENGES, CONFIG, JOBS, JOB_STATES, PROVIDERS, QUEUE, ROUNDS, TOTALS};
 
 pub fn config(deps: Deps) -> Result<ConfigResponse, ContractError> {
@@ -91,7 +92,7 @@ pub fn queue(
     let start = match start_after {
         Some(id) => {
             let j = load_job(deps.storage, id)?;
-            Some(Bound::exclusive(crate::jobs::queue_key(&j)))
+            Some(Bound::exclusive(crate::lifecycle::queue_key(&j)))
         }
         None => None,
     };
@@ -133,8 +134,8 @@ pub fn provider(
         stake: e.stake,
         score: e.score,
         banned_until: e.banned_until,
-        damp: damp_now(&e, &p, now),
-        effective_score: effective_score(&e, &p, now),
+        damp: entry_damp(&e, &p, now),
+        effective_score: effective_score(e.score, entry_damp(&e, &p, now), &p),
         indexed: e.index_key.is_some(),
         verifier_weight: e.vweight,
         active_jobs: e.active_jobs,

@@ -1,43 +1,29 @@
-//! The scheduler (protocol.md section 5) and the committee draw (section 6.4).
-//!
-//! Providers opt in with `Advertise`; the contract caches what staking and
-//! reputation say and keeps two indexes:
-//! - the prover index `(backend, u128::MAX - score_per_price, addr)`, where
-//!   `score_per_price = max(Rep, score_floor) * damp / price` at the last
-//!   touch. A match reads at most `max_candidates` entries from the front,
-//!   ranks them by their score per price NOW (the damp recovers between
-//!   touches), and confirms the best eligible one with one staking query;
-//! - a Fenwick tree of verifier weights `stake * max(Rep, score_floor)` per
-//!   backend, from which the committee is drawn in O(log n) per member.
-//!
-//! So a match costs the same with 10 or 10,000 registered providers.
-//! Randomness comes from the contract's entropy chain (see the crate README
-//! for its bias analysis).
+//! The scheduler (protocol.md section 5) and the committee draw (section
+//! 6.4). A match reads at most `max_candidates` entries from the front of
+//! the prover index (`index.rs`), ranks them by `impulse_protocol::schedule`
+//! NOW (the damp recovers between touches), and confirms the best eligible
+//! one with one staking query. Committees are drawn from the verifier
+//! weight tree in O(log n) per member. So a match costs the same with 10 or
+//! 10,000 registered providers.
 
-use cosmwasm_std::{
-    Addr, Decimal, Deps, DepsMut, Env, HexBinary, Order, Response, Storage, Uint128,
-};
+use cosmwasm_std::{Addr, Deps, DepsMut, Env, Order, Response, Uint128};
 use cw_storage_plus::Bound;
+use impulse_protocol::{committee, deadlines, schedule};
 use impulse_types::common::MAX_LIMIT;
-use impulse_types::marketplace::{JobSpec, JobState, MarketplaceParams};
-use impulse_types::math::exp2_neg_ratio;
-use impulse_types::staking::{ConfigResponse as StakingConfig, ProviderResponse};
+use impulse_types::marketplace::JobState;
+use impulse_types::staking::ConfigResponse as StakingConfig;
 use impulse_types::Capacity;
-use sha2::{Digest, Sha256};
 
+use crate::entropy::mix_entropy;
 use crate::error::ContractError;
-use crate::external::{lock_msg, reputation_score, staking_config, staking_provider};
+use crate::external::{lock_msg, staking_config, staking_provider};
 use crate::fenwick;
-use crate::jobs::{expire, load_job, queue_key, set_deadline, set_state};
+use crate::index::{eligible, entry_rank, refresh, reindex};
+use crate::lifecycle::{expire, load_job, queue_key, set_deadline, set_state};
 use crate::state::{
-    backend_code, Config, Job, Member, ProviderEntry, Round, CONFIG, ENTROPY, JOBS, PROVER_INDEX,
-    PROVIDERS, QUEUE, ROUNDS, SCHED_CURSOR,
+    backend_code, Config, Job, Member, ProviderEntry, Round, CONFIG, JOBS, PROVER_INDEX, PROVIDERS,
+    QUEUE, ROUNDS, SCHED_CURSOR,
 };
-
-/// Scale of `score_per_price` in the index key.
-const KEY_SCALE: u128 = 1_000_000_000_000;
-/// ln 2 * 10^9, to turn a time constant into a half-life.
-const LN2_E9: u64 = 693_147_181;
 
 /// Per-transaction context: the config and, once needed, staking's config.
 pub struct Ctx {
@@ -59,236 +45,6 @@ impl Ctx {
         }
         Ok(self.staking_cfg.as_ref().expect("set above"))
     }
-}
-
-/// Fold `tag`, `data`, the height and the time into the entropy chain and
-/// return the new value.
-pub fn mix_entropy(
-    storage: &mut dyn Storage,
-    env: &Env,
-    tag: &[u8],
-    data: &[u8],
-) -> Result<[u8; 32], ContractError> {
-    let prev = ENTROPY.may_load(storage)?.unwrap_or_default();
-    let mut h = Sha256::new();
-    h.update(b"impulse/entropy/v1");
-    h.update(prev.as_slice());
-    h.update(tag);
-    h.update(data);
-    h.update(env.block.height.to_be_bytes());
-    h.update(env.block.time.nanos().to_be_bytes());
-    let out: [u8; 32] = h.finalize().into();
-    ENTROPY.save(storage, &HexBinary::from(out.to_vec()))?;
-    Ok(out)
-}
-
-/// The damp at `now`: `1 - (1 - damp) * e^(-dt / damp_recovery_blocks)`.
-pub fn damp_now(e: &ProviderEntry, p: &MarketplaceParams, now: u64) -> Decimal {
-    let dt = now.saturating_sub(e.damp_at);
-    if dt == 0 || e.damp >= Decimal::one() {
-        return e.damp.min(Decimal::one());
-    }
-    let tau = p.damp_recovery_blocks.max(1);
-    // e^(-dt/tau) = 2^(-dt / (tau * ln 2)); beyond 100 tau it is below 1e-18.
-    let left = if dt >= tau.saturating_mul(100) {
-        Decimal::zero()
-    } else {
-        exp2_neg_ratio(dt.saturating_mul(1_000_000_000), tau.saturating_mul(LN2_E9))
-    };
-    let gap = (Decimal::one() - e.damp) * left;
-    Decimal::one() - gap.min(Decimal::one())
-}
-
-/// `max(Rep, floor) * damp` at `now`.
-pub fn effective_score(e: &ProviderEntry, p: &MarketplaceParams, now: u64) -> Decimal {
-    e.score.max(p.score_floor) * damp_now(e, p, now)
-}
-
-fn score_per_price(eff: Decimal, price: Uint128) -> u128 {
-    let price = price.u128().max(1);
-    eff.atomics().u128().saturating_mul(KEY_SCALE) / price
-}
-
-fn has_room(e: &ProviderEntry) -> bool {
-    e.used.devices < e.capacity.devices && e.used.memory_gib < e.capacity.memory_gib
-}
-
-/// Put the provider back in the indexes as it is now: the prover index if it
-/// can prove, is not banned and has room; the verifier tree with its weight.
-/// The damp is normalised to `now` (the recovery is memoryless).
-pub fn reindex(
-    storage: &mut dyn Storage,
-    p: &MarketplaceParams,
-    addr: &Addr,
-    e: &mut ProviderEntry,
-    now: u64,
-) -> Result<(), ContractError> {
-    let b = backend_code(e.backend);
-    e.damp = damp_now(e, p, now);
-    e.damp_at = now;
-    if let Some(k) = e.index_key.take() {
-        PROVER_INDEX.remove(storage, (b, k, addr));
-    }
-    let banned = now < e.banned_until;
-    if e.can_prove && !banned && has_room(e) {
-        let key = u128::MAX - score_per_price(effective_score(e, p, now), e.price);
-        PROVER_INDEX.save(storage, (b, key, addr), &())?;
-        e.index_key = Some(key);
-    }
-    let weight = if e.can_verify && !banned {
-        e.stake.mul_floor(e.score.max(p.score_floor))
-    } else {
-        Uint128::zero()
-    };
-    if e.vslot.is_none() && !weight.is_zero() {
-        match fenwick::allocate(storage, b, addr)? {
-            Some(slot) => e.vslot = Some(slot),
-            None => {
-                return Err(ContractError::VerifierSlotsFull {
-                    backend: e.backend.to_string(),
-                    max: fenwick::FENWICK_SIZE,
-                })
-            }
-        }
-    }
-    if let Some(slot) = e.vslot {
-        fenwick::set_weight(storage, b, slot, e.vweight, weight)?;
-        e.vweight = weight;
-    }
-    Ok(())
-}
-
-/// Take the fresh staking view into the cache.
-fn refresh(e: &mut ProviderEntry, s: &ProviderResponse) {
-    e.capacity = s.capacity;
-    e.price = s.price_per_step;
-    e.can_prove = s.can_prove;
-    e.can_verify = s.can_verify;
-    e.stake = s.stake;
-    e.banned_until = s.banned_until;
-}
-
-pub fn advertise(deps: DepsMut, env: Env, sender: Addr) -> Result<Response, ContractError> {
-    let config = CONFIG.load(deps.storage)?;
-    let staking = config
-        .staking
-        .clone()
-        .ok_or(ContractError::ContractNotSet {
-            contract: "staking",
-        })?;
-    let s = staking_provider(deps.as_ref(), &staking, &sender).ok_or_else(|| {
-        ContractError::NotAProvider {
-            address: sender.to_string(),
-        }
-    })?;
-    let score = reputation_score(deps.as_ref(), config.reputation.as_ref(), &sender);
-    let now = env.block.height;
-    let mut e = match PROVIDERS.may_load(deps.storage, &sender)? {
-        Some(e) => e,
-        None => ProviderEntry {
-            backend: s.backend,
-            capacity: s.capacity,
-            used: Capacity::default(),
-            price: s.price_per_step,
-            can_prove: false,
-            can_verify: false,
-            stake: Uint128::zero(),
-            score,
-            banned_until: 0,
-            damp: Decimal::one(),
-            damp_at: now,
-            active_jobs: 0,
-            index_key: None,
-            vslot: None,
-            vweight: Uint128::zero(),
-        },
-    };
-    if e.backend != s.backend {
-        // Leave the old backend's indexes before joining the new one's.
-        let old = backend_code(e.backend);
-        if let Some(k) = e.index_key.take() {
-            PROVER_INDEX.remove(deps.storage, (old, k, &sender));
-        }
-        if let Some(slot) = e.vslot.take() {
-            fenwick::set_weight(deps.storage, old, slot, e.vweight, Uint128::zero())?;
-        }
-        e.vweight = Uint128::zero();
-        e.backend = s.backend;
-    }
-    refresh(&mut e, &s);
-    e.score = score;
-    reindex(deps.storage, &config.params, &sender, &mut e, now)?;
-    PROVIDERS.save(deps.storage, &sender, &e)?;
-    Ok(Response::new()
-        .add_attribute("action", "advertise")
-        .add_attribute("provider", sender.as_str())
-        .add_attribute("backend", e.backend.as_str())
-        .add_attribute("price_per_step", e.price)
-        .add_attribute("score", e.score.to_string())
-        .add_attribute("indexed", e.index_key.is_some().to_string())
-        .add_attribute("verifier_weight", e.vweight))
-}
-
-/// The prover's job ended: free its capacity in the marketplace's accounting
-/// and re-index it.
-pub fn release_prover(
-    storage: &mut dyn Storage,
-    config: &Config,
-    prover: &Addr,
-    spec: &JobSpec,
-    now: u64,
-) -> Result<(), ContractError> {
-    if let Some(mut e) = PROVIDERS.may_load(storage, prover)? {
-        e.used = Capacity {
-            memory_gib: e.used.memory_gib.saturating_sub(spec.resources.memory_gib),
-            devices: e.used.devices.saturating_sub(spec.resources.devices),
-        };
-        e.active_jobs = e.active_jobs.saturating_sub(1);
-        reindex(storage, &config.params, prover, &mut e, now)?;
-        PROVIDERS.save(storage, prover, &e)?;
-    }
-    Ok(())
-}
-
-/// A provider convicted of fraud leaves both indexes until it advertises
-/// again (which reads its ban and its new score).
-pub fn punish(
-    storage: &mut dyn Storage,
-    config: &Config,
-    addr: &Addr,
-    now: u64,
-) -> Result<(), ContractError> {
-    if let Some(mut e) = PROVIDERS.may_load(storage, addr)? {
-        e.score = Decimal::zero();
-        e.can_prove = false;
-        e.can_verify = false;
-        reindex(storage, &config.params, addr, &mut e, now)?;
-        PROVIDERS.save(storage, addr, &e)?;
-    }
-    Ok(())
-}
-
-fn eligible(e: &ProviderEntry, job: &Job, now: u64) -> bool {
-    e.can_prove
-        && e.backend == job.spec.backend
-        && e.price <= job.spec.max_price_per_step
-        && e.score >= job.spec.min_reputation
-        && now >= e.banned_until
-        && e.capacity.fits(&e.used, &job.spec.resources)
-}
-
-fn draw_u128(seed: &[u8; 32], job_id: u64, attempt: u32, draw: u32, n: u32) -> u128 {
-    let mut h = Sha256::new();
-    h.update(b"impulse/committee/v1");
-    h.update(seed);
-    h.update(job_id.to_be_bytes());
-    h.update(attempt.to_be_bytes());
-    h.update(draw.to_be_bytes());
-    h.update(n.to_be_bytes());
-    let d: [u8; 32] = h.finalize().into();
-    let mut first = [0u8; 16];
-    first.copy_from_slice(&d[..16]);
-    u128::from_be_bytes(first)
 }
 
 /// Draw `k` distinct verifiers of the job's backend, stake x reputation
@@ -323,7 +79,14 @@ pub fn draw_committee(
         if total.is_zero() {
             break;
         }
-        let r = Uint128::new(draw_u128(&seed, job.id, attempt, draw, n) % total.u128());
+        let r = Uint128::new(committee::pick(
+            &seed,
+            job.id,
+            attempt,
+            draw,
+            n,
+            total.u128(),
+        ));
         let slot = fenwick::find(deps.storage, b, r)?;
         let Some(addr) = fenwick::slot_addr(deps.storage, b, slot)? else {
             continue;
@@ -381,7 +144,7 @@ pub fn try_match(
     for (_, addr) in keys {
         let e = PROVIDERS.load(deps.storage, &addr)?;
         if eligible(&e, &job, now) {
-            let v = score_per_price(effective_score(&e, &p, now), e.price);
+            let v = entry_rank(&e, &p, now);
             ranked.push((v, addr, e));
         }
     }
@@ -453,14 +216,7 @@ pub fn try_match(
     job.prover = Some(prover.clone());
     job.price = e.price;
     job.assigned_at = now;
-    let train = p
-        .blocks_per_step
-        .checked_mul(job.spec.hyper.steps)
-        .and_then(|v| v.checked_add(p.train_base_blocks))
-        .and_then(|v| v.checked_add(now))
-        .ok_or(ContractError::MathOverflow {
-            what: "training deadline",
-        })?;
+    let train = deadlines::training(now, job.spec.hyper.steps, &p)?;
     set_deadline(deps.storage, &mut job, Some(train))?;
     let ev = set_state(deps.storage, &mut job, JobState::Assigned, "assign")?;
     JOBS.save(deps.storage, job.id, &job)?;
@@ -489,7 +245,7 @@ pub fn try_match(
         },
     )?;
     // The winner yields to idle providers: damp *= damp_factor.
-    e.damp = damp_now(&e, &p, now) * p.damp_factor;
+    e.damp = schedule::damp_after_win(e.damp, e.damp_at, &p, now);
     e.damp_at = now;
     e.used = Capacity {
         memory_gib: e.used.memory_gib.saturating_add(need.memory_gib),

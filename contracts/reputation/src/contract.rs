@@ -11,7 +11,7 @@ use impulse_types::funds::nonpayable;
 use impulse_types::reputation::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg, SudoMsg};
 
 use crate::error::ContractError;
-use crate::governance::{self, validate_addr, validate_opt};
+use crate::governance::{self, validate_addr, validate_opt, GOVERNANCE};
 use crate::state::{Config, CONFIG};
 use crate::{query, update};
 
@@ -67,22 +67,20 @@ pub fn execute(
             intervals,
         } => update::record_missed_heartbeats(deps, env, info, provider, intervals),
         ExecuteMsg::UpdateParams { params } => {
-            let config = CONFIG.load(deps.storage)?;
-            governance::ensure_governance(&config, &info, "update params")?;
+            GOVERNANCE.ensure(deps.storage, &info.sender, "update params")?;
             governance::update_params(deps, params)
         }
         ExecuteMsg::SetContracts {
             staking,
             marketplace,
         } => {
-            let config = CONFIG.load(deps.storage)?;
-            governance::ensure_governance(&config, &info, "set contracts")?;
+            GOVERNANCE.ensure(deps.storage, &info.sender, "set contracts")?;
             governance::set_contracts(deps, staking, marketplace)
         }
         ExecuteMsg::ProposeGovernance { address } => {
-            governance::propose_governance(deps, info, address)
+            Ok(GOVERNANCE.propose(deps.storage, deps.api, &info.sender, &address)?)
         }
-        ExecuteMsg::AcceptGovernance {} => governance::accept_governance(deps, info),
+        ExecuteMsg::AcceptGovernance {} => Ok(GOVERNANCE.accept(deps.storage, &info.sender)?),
     }
 }
 
@@ -112,17 +110,8 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
     })
 }
 
-/// `MAJOR.MINOR.PATCH` as numbers, for comparing versions.
-fn parse_version(version: &str) -> Result<(u64, u64, u64), ContractError> {
-    impulse_types::version::parse_semver(version).ok_or_else(|| ContractError::InvalidVersion {
-        version: version.to_string(),
-    })
-}
-
 /// Refuses another contract's state and any downgrade. The storage layout has
-/// not changed since 0.0.1, so no data is rewritten; the config is loaded to
-/// prove it still decodes before the version is bumped. (wasmd lets only
-/// the contract's admin migrate, so `info` needs no further check.)
+/// not changed since 0.0.1, so no data is rewritten.
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn migrate(
     deps: DepsMut,
@@ -130,23 +119,5 @@ pub fn migrate(
     _msg: MigrateMsg,
     _info: MigrateInfo,
 ) -> Result<Response, ContractError> {
-    let stored = cw2::get_contract_version(deps.storage)?;
-    if stored.contract != CONTRACT_NAME {
-        return Err(ContractError::WrongContract {
-            expected: CONTRACT_NAME.to_string(),
-            found: stored.contract,
-        });
-    }
-    if parse_version(&stored.version)? > parse_version(CONTRACT_VERSION)? {
-        return Err(ContractError::CannotDowngrade {
-            stored: stored.version,
-            current: CONTRACT_VERSION.to_string(),
-        });
-    }
-    CONFIG.load(deps.storage)?;
-    cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
-    Ok(Response::new()
-        .add_attribute("action", "migrate")
-        .add_attribute("from_version", stored.version)
-        .add_attribute("to_version", CONTRACT_VERSION))
+    Ok(GOVERNANCE.migrate(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?)
 }

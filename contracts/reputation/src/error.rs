@@ -1,4 +1,5 @@
 use cosmwasm_std::{CheckedFromRatioError, Decimal, DecimalRangeExceeded, OverflowError, StdError};
+use impulse_governance::GovError;
 use impulse_types::funds::FundsError;
 use thiserror::Error;
 
@@ -10,6 +11,9 @@ pub enum ContractError {
     #[error("{0}")]
     Funds(#[from] FundsError),
 
+    #[error(transparent)]
+    Gov(#[from] GovError),
+
     #[error("arithmetic overflow: {0}")]
     Overflow(#[from] OverflowError),
 
@@ -19,21 +23,6 @@ pub enum ContractError {
     #[error("arithmetic: {0}")]
     DecimalRange(#[from] DecimalRangeExceeded),
 
-    #[error("unauthorized: {sender} may not {action}")]
-    Unauthorized {
-        sender: String,
-        action: &'static str,
-    },
-
-    #[error("no governance transfer is pending")]
-    NoPendingGovernance {},
-
-    #[error("invalid parameter {name}: {reason}")]
-    InvalidParam { name: &'static str, reason: String },
-
-    #[error("invalid address {address}: {reason}")]
-    InvalidAddress { address: String, reason: String },
-
     #[error("performance must be in [0, 1], got {performance}")]
     InvalidPerformance { performance: Decimal },
 
@@ -42,13 +31,4 @@ pub enum ContractError {
 
     #[error("no reputation record for {address}")]
     ProviderNotFound { address: String },
-
-    #[error("cannot migrate from contract {found}: this is {expected}")]
-    WrongContract { expected: String, found: String },
-
-    #[error("cannot downgrade from version {stored} to {current}")]
-    CannotDowngrade { stored: String, current: String },
-
-    #[error("version {version} is not of the form MAJOR.MINOR.PATCH")]
-    InvalidVersion { version: String },
 }

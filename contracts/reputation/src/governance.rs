@@ -1,13 +1,21 @@
 //! Governance (protocol.md section 9): parameters and wiring change only by
 //! the governance address (`execute`) or x/gov (`sudo`), which share these
-//! handlers; every parameter is checked against bounds; the governance
-//! address moves in two steps.
+//! handlers; every parameter is checked against bounds. The caller check, the
+//! hand-over and migration are the shared controller's (`impulse-governance`).
 
-use cosmwasm_std::{Addr, Api, Decimal, DepsMut, MessageInfo, Response, Uint128};
+use cosmwasm_std::{Decimal, DepsMut, Response, Uint128};
+use impulse_governance::{invalid, wire, Controller, GovError};
 use impulse_types::reputation::ReputationParams;
 
 use crate::error::ContractError;
 use crate::state::{Config, CONFIG};
+
+pub use impulse_governance::{validate_addr, validate_opt};
+
+impulse_governance::governed!(Config);
+
+/// The governance role of this contract.
+pub const GOVERNANCE: Controller<Config> = Controller::new(CONFIG);
 
 /// Longest half-life accepted (about 19 years of 6-second blocks).
 pub const MAX_HALF_LIFE_BLOCKS: u64 = 100_000_000;
@@ -16,15 +24,8 @@ pub const MAX_HEARTBEAT_PENALTY: Decimal = Decimal::percent(10);
 /// Largest `w_half` (`W` never exceeds ~88.7, so anything larger silences work).
 pub const MAX_W_HALF: Decimal = Decimal::new(Uint128::new(1_000_000_000_000_000_000_000));
 
-fn invalid(name: &'static str, reason: &str) -> ContractError {
-    ContractError::InvalidParam {
-        name,
-        reason: reason.to_string(),
-    }
-}
-
 /// Every parameter against its bounds.
-pub fn validate_params(p: &ReputationParams) -> Result<(), ContractError> {
+pub fn validate_params(p: &ReputationParams) -> Result<(), GovError> {
     if p.beta.is_zero() || p.beta >= Decimal::one() {
         return Err(invalid("beta", "must be in (0, 1)"));
     }
@@ -50,35 +51,6 @@ pub fn validate_params(p: &ReputationParams) -> Result<(), ContractError> {
     }
     if p.s_half.is_zero() {
         return Err(invalid("s_half", "must be greater than 0"));
-    }
-    Ok(())
-}
-
-/// `addr_validate`, with the offending input in the error. Rejects invalid
-/// bech32 and any non-normalised (e.g. upper-case) spelling.
-pub fn validate_addr(api: &dyn Api, address: &str) -> Result<Addr, ContractError> {
-    api.addr_validate(address)
-        .map_err(|e| ContractError::InvalidAddress {
-            address: address.to_string(),
-            reason: e.to_string(),
-        })
-}
-
-pub fn validate_opt(api: &dyn Api, address: Option<&str>) -> Result<Option<Addr>, ContractError> {
-    address.map(|a| validate_addr(api, a)).transpose()
-}
-
-/// Only the governance address.
-pub fn ensure_governance(
-    config: &Config,
-    info: &MessageInfo,
-    action: &'static str,
-) -> Result<(), ContractError> {
-    if info.sender != config.governance {
-        return Err(ContractError::Unauthorized {
-            sender: info.sender.to_string(),
-            action,
-        });
     }
     Ok(())
 }
@@ -117,55 +89,16 @@ pub fn set_contracts(
     staking: Option<String>,
     marketplace: Option<String>,
 ) -> Result<Response, ContractError> {
-    let staking = validate_opt(deps.api, staking.as_deref())?;
-    let marketplace = validate_opt(deps.api, marketplace.as_deref())?;
     let mut config = CONFIG.load(deps.storage)?;
-    if staking.is_some() {
-        config.staking = staking;
-    }
-    if marketplace.is_some() {
-        config.marketplace = marketplace;
-    }
+    let resp = Response::new().add_attribute("action", "set_contracts");
+    let resp = wire(deps.api, resp, "staking", staking, &mut config.staking)?;
+    let resp = wire(
+        deps.api,
+        resp,
+        "marketplace",
+        marketplace,
+        &mut config.marketplace,
+    )?;
     CONFIG.save(deps.storage, &config)?;
-    let shown = |a: &Option<Addr>| a.as_ref().map_or_else(String::new, |a| a.to_string());
-    Ok(Response::new()
-        .add_attribute("action", "set_contracts")
-        .add_attribute("staking", shown(&config.staking))
-        .add_attribute("marketplace", shown(&config.marketplace)))
-}
-
-pub fn propose_governance(
-    deps: DepsMut,
-    info: MessageInfo,
-    address: String,
-) -> Result<Response, ContractError> {
-    let mut config = CONFIG.load(deps.storage)?;
-    ensure_governance(&config, &info, "propose a new governance")?;
-    let proposed = validate_addr(deps.api, &address)?;
-    config.pending_governance = Some(proposed.clone());
-    CONFIG.save(deps.storage, &config)?;
-    Ok(Response::new()
-        .add_attribute("action", "propose_governance")
-        .add_attribute("proposed", proposed))
-}
-
-pub fn accept_governance(deps: DepsMut, info: MessageInfo) -> Result<Response, ContractError> {
-    let mut config = CONFIG.load(deps.storage)?;
-    let pending = config
-        .pending_governance
-        .clone()
-        .ok_or(ContractError::NoPendingGovernance {})?;
-    if info.sender != pending {
-        return Err(ContractError::Unauthorized {
-            sender: info.sender.to_string(),
-            action: "accept governance",
-        });
-    }
-    let previous = std::mem::replace(&mut config.governance, pending);
-    config.pending_governance = None;
-    CONFIG.save(deps.storage, &config)?;
-    Ok(Response::new()
-        .add_attribute("action", "accept_governance")
-        .add_attribute("previous", previous)
-        .add_attribute("governance", config.governance))
+    Ok(resp)
 }

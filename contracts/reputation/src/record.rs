@@ -3,6 +3,7 @@
 //! O(1) and every read is evaluated lazily at the height it is asked for.
 
 use cosmwasm_std::{Decimal, Decimal256, Uint128, Uint256};
+use impulse_governance::invalid;
 use impulse_types::math::{decay_half_life, ln_1p_ratio, sqrt};
 use impulse_types::reputation::{Fault, ReputationParams};
 
@@ -68,12 +69,8 @@ impl Record {
         params: &ReputationParams,
         height: u64,
     ) -> Result<Decimal, ContractError> {
-        ln_1p_ratio(self.work_value_at(params, height), params.work_unit).ok_or(
-            ContractError::InvalidParam {
-                name: "work_unit",
-                reason: "must be greater than 0".to_string(),
-            },
-        )
+        ln_1p_ratio(self.work_value_at(params, height), params.work_unit)
+            .ok_or_else(|| invalid("work_unit", "must be greater than 0").into())
     }
 
     pub fn is_cooling_off(&self, height: u64) -> bool {
@@ -121,7 +118,7 @@ impl Record {
         earned: Uint128,
     ) -> Result<JobOutcome, ContractError> {
         if performance > Decimal::one() {
-            return Err(ContractError::InvalidPerformance { performance });
+            return Err(ContractError::InvalidPerformance { performance }.into());
         }
         self.smooth(params, performance)?;
         let decayed = self.work_value_at(params, height);

@@ -4,6 +4,7 @@
 //! created on its first update.
 
 use cosmwasm_std::{attr, Addr, Attribute, Decimal, DepsMut, Env, MessageInfo, Response, Uint128};
+use impulse_governance::GovError;
 use impulse_types::reputation::{Fault, ReputationParams};
 
 use crate::error::ContractError;
@@ -33,10 +34,11 @@ fn ensure_caller(
     if allowed {
         Ok(())
     } else {
-        Err(ContractError::Unauthorized {
+        Err(GovError::Unauthorized {
             sender: sender.to_string(),
             action,
-        })
+        }
+        .into())
     }
 }
 

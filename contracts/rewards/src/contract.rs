@@ -6,13 +6,13 @@
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{
-    to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Reply, Response, Uint128,
+    to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, MigrateInfo, Reply, Response, Uint128,
 };
 use impulse_types::funds::{must_pay, nonpayable};
 use impulse_types::rewards::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg, SudoMsg};
 
 use crate::error::ContractError;
-use crate::governance::{self, validate_addr, validate_opt};
+use crate::governance::{self, validate_addr, validate_opt, GOVERNANCE};
 use crate::record::{self, catch_up};
 use crate::state::{Config, Ledger, OpenEpoch, CONFIG, LEDGER};
 use crate::{claim, query};
@@ -126,13 +126,13 @@ fn execute_nonpayable(
         ExecuteMsg::CloseEpoch {} => record::close_epoch(deps, env),
         ExecuteMsg::Claim { epochs, limit } => claim::claim(deps, env, sender, epochs, limit),
         ExecuteMsg::SpendVault { to, amount } => {
-            governance::ensure_governance(deps.as_ref(), &sender, "spend the vault")?;
+            GOVERNANCE.ensure(deps.storage, &sender, "spend the vault")?;
             with_catch_up(deps, env, |deps, env| {
                 governance::spend_vault(deps, env, to, amount)
             })
         }
         ExecuteMsg::UpdateParams { params } => {
-            governance::ensure_governance(deps.as_ref(), &sender, "update params")?;
+            GOVERNANCE.ensure(deps.storage, &sender, "update params")?;
             with_catch_up(deps, env, |deps, _| governance::update_params(deps, params))
         }
         ExecuteMsg::SetContracts {
@@ -140,13 +140,13 @@ fn execute_nonpayable(
             reputation,
             marketplace,
         } => {
-            governance::ensure_governance(deps.as_ref(), &sender, "set contracts")?;
+            GOVERNANCE.ensure(deps.storage, &sender, "set contracts")?;
             governance::set_contracts(deps, staking, reputation, marketplace)
         }
         ExecuteMsg::ProposeGovernance { address } => {
-            governance::propose_governance(deps, sender, address)
+            Ok(GOVERNANCE.propose(deps.storage, deps.api, &sender, &address)?)
         }
-        ExecuteMsg::AcceptGovernance {} => governance::accept_governance(deps, sender),
+        ExecuteMsg::AcceptGovernance {} => Ok(GOVERNANCE.accept(deps.storage, &sender)?),
     }
 }
 
@@ -206,17 +206,11 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
-pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
-    let stored = cw2::get_contract_version(deps.storage)?;
-    governance::check_migration(
-        &stored.contract,
-        &stored.version,
-        CONTRACT_NAME,
-        CONTRACT_VERSION,
-    )?;
-    cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
-    Ok(Response::new()
-        .add_attribute("action", "migrate")
-        .add_attribute("from_version", stored.version)
-        .add_attribute("to_version", CONTRACT_VERSION))
+pub fn migrate(
+    deps: DepsMut,
+    _env: Env,
+    _msg: MigrateMsg,
+    _info: MigrateInfo,
+) -> Result<Response, ContractError> {
+    Ok(GOVERNANCE.migrate(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?)
 }

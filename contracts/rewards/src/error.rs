@@ -1,4 +1,5 @@
 use cosmwasm_std::{OverflowError, StdError, Uint128};
+use impulse_governance::GovError;
 use impulse_types::funds::FundsError;
 use thiserror::Error;
 
@@ -10,26 +11,14 @@ pub enum ContractError {
     #[error("{0}")]
     Funds(#[from] FundsError),
 
+    #[error(transparent)]
+    Gov(#[from] GovError),
+
     #[error("arithmetic overflow: {0}")]
     Overflow(#[from] OverflowError),
 
     #[error("arithmetic overflow in {what}")]
     MathOverflow { what: &'static str },
-
-    #[error("unauthorized: {sender} may not {action}")]
-    Unauthorized {
-        sender: String,
-        action: &'static str,
-    },
-
-    #[error("no governance transfer is pending")]
-    NoPendingGovernance {},
-
-    #[error("invalid parameter {name}: {reason}")]
-    InvalidParam { name: &'static str, reason: String },
-
-    #[error("invalid address {address}: {reason}")]
-    InvalidAddress { address: String, reason: String },
 
     #[error("the marketplace contract is not configured")]
     MarketplaceNotSet {},
@@ -69,13 +58,4 @@ pub enum ContractError {
 
     #[error("unknown reply id {id}")]
     UnknownReplyId { id: u64 },
-
-    #[error("cannot migrate from contract {stored} to {expected}")]
-    WrongContract { stored: String, expected: String },
-
-    #[error("cannot migrate from version {stored} down to {new}")]
-    CannotDowngrade { stored: String, new: String },
-
-    #[error("invalid version string {version}")]
-    InvalidVersion { version: String },
 }

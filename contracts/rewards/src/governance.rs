@@ -1,42 +1,20 @@
-//! Governance (protocol.md section 9): who may change what, parameter
-//! bounds, the community vault, two-step hand-over of the governance role,
-//! and migration rules. The configured address (`execute`) and wasmd's x/gov
-//! (`sudo`) reach the same handlers.
+//! Governance (protocol.md section 9) of the rewards contract: parameter
+//! bounds, wiring and the community vault. The caller check, the hand-over
+//! and migration are the shared controller's (`impulse-governance`).
 
-use cosmwasm_std::{Addr, Api, BankMsg, Decimal, Deps, DepsMut, Env, Response, Uint128};
+use cosmwasm_std::{Addr, BankMsg, Decimal, Deps, DepsMut, Env, Response, Uint128};
+use impulse_governance::{check_denom, in_range_dec, invalid, wire, Controller, GovError};
 use impulse_types::rewards::{KpiTargets, RewardsParams};
 
 use crate::error::ContractError;
-use crate::state::{CONFIG, LEDGER};
+use crate::state::{Config, CONFIG, LEDGER};
 
-/// Validate a bech32 address. `addr_validate` also refuses a mixed- or
-/// upper-case spelling, so no check can be bypassed by re-casing an address.
-pub fn validate_addr(api: &dyn Api, address: &str) -> Result<Addr, ContractError> {
-    api.addr_validate(address)
-        .map_err(|e| ContractError::InvalidAddress {
-            address: address.to_string(),
-            reason: e.to_string(),
-        })
-}
+pub use impulse_governance::{validate_addr, validate_opt};
 
-pub fn validate_opt(api: &dyn Api, address: Option<&str>) -> Result<Option<Addr>, ContractError> {
-    address.map(|a| validate_addr(api, a)).transpose()
-}
+impulse_governance::governed!(Config);
 
-pub fn ensure_governance(
-    deps: Deps,
-    sender: &Addr,
-    action: &'static str,
-) -> Result<(), ContractError> {
-    let config = CONFIG.load(deps.storage)?;
-    if *sender != config.governance {
-        return Err(ContractError::Unauthorized {
-            sender: sender.to_string(),
-            action,
-        });
-    }
-    Ok(())
-}
+/// The governance role of this contract.
+pub const GOVERNANCE: Controller<Config> = Controller::new(CONFIG);
 
 /// Only the configured marketplace reports work and jobs.
 pub fn ensure_marketplace(
@@ -48,33 +26,11 @@ pub fn ensure_marketplace(
     match &config.marketplace {
         None => Err(ContractError::MarketplaceNotSet {}),
         Some(m) if m == sender => Ok(()),
-        Some(_) => Err(ContractError::Unauthorized {
-            sender: sender.to_string(),
-            action,
-        }),
+        Some(_) => Err(GovError::unauthorized(sender, action).into()),
     }
 }
 
-fn invalid(name: &'static str, reason: impl Into<String>) -> ContractError {
-    ContractError::InvalidParam {
-        name,
-        reason: reason.into(),
-    }
-}
-
-fn in_range_dec(
-    name: &'static str,
-    v: Decimal,
-    min: Decimal,
-    max: Decimal,
-) -> Result<(), ContractError> {
-    if v < min || v > max {
-        return Err(invalid(name, format!("{v} is outside [{min}, {max}]")));
-    }
-    Ok(())
-}
-
-fn positive_dec(name: &'static str, v: Decimal, max: Decimal) -> Result<(), ContractError> {
+fn positive_dec(name: &'static str, v: Decimal, max: Decimal) -> Result<(), GovError> {
     if v.is_zero() || v > max {
         return Err(invalid(name, format!("{v} is outside (0, {max}]")));
     }
@@ -88,7 +44,7 @@ const MAX_EPOCH_BLOCKS: u64 = 10_000_000;
 /// Lower bound on `epoch_blocks`: an epoch is at least a minute of blocks.
 const MIN_EPOCH_BLOCKS: u64 = 10;
 
-fn validate_targets(t: &KpiTargets) -> Result<(), ContractError> {
+fn validate_targets(t: &KpiTargets) -> Result<(), GovError> {
     positive_dec(
         "initial_targets.compute_volume",
         t.compute_volume,
@@ -113,32 +69,12 @@ fn validate_targets(t: &KpiTargets) -> Result<(), ContractError> {
 
 /// Check every parameter against its bounds. `current` is the configuration
 /// in force, if any: the denom never changes once funds may be held.
-pub fn validate_params(
-    p: &RewardsParams,
-    current: Option<&RewardsParams>,
-) -> Result<(), ContractError> {
-    let denom_ok = (3..=128).contains(&p.denom.len())
-        && p.denom
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic())
-        && p.denom
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | ':' | '.' | '_' | '-'));
-    if !denom_ok {
-        return Err(invalid(
-            "denom",
-            format!("{:?} is not a valid denom", p.denom),
-        ));
-    }
-    if let Some(cur) = current {
-        if cur.denom != p.denom {
-            return Err(invalid(
-                "denom",
-                "cannot change once the contract holds funds",
-            ));
-        }
-    }
+pub fn validate_params(p: &RewardsParams, current: Option<&RewardsParams>) -> Result<(), GovError> {
+    check_denom(
+        &p.denom,
+        current.map(|c| c.denom.as_str()),
+        "the contract holds funds",
+    )?;
     if p.epoch_blocks < MIN_EPOCH_BLOCKS || p.epoch_blocks > MAX_EPOCH_BLOCKS {
         return Err(invalid(
             "epoch_blocks",
@@ -231,22 +167,22 @@ pub fn set_contracts(
     marketplace: Option<String>,
 ) -> Result<Response, ContractError> {
     let mut config = CONFIG.load(deps.storage)?;
-    let mut resp = Response::new().add_attribute("action", "set_contracts");
-    if let Some(a) = staking {
-        let a = validate_addr(deps.api, &a)?;
-        resp = resp.add_attribute("staking", a.as_str());
-        config.staking = Some(a);
-    }
-    if let Some(a) = reputation {
-        let a = validate_addr(deps.api, &a)?;
-        resp = resp.add_attribute("reputation", a.as_str());
-        config.reputation = Some(a);
-    }
-    if let Some(a) = marketplace {
-        let a = validate_addr(deps.api, &a)?;
-        resp = resp.add_attribute("marketplace", a.as_str());
-        config.marketplace = Some(a);
-    }
+    let resp = Response::new().add_attribute("action", "set_contracts");
+    let resp = wire(deps.api, resp, "staking", staking, &mut config.staking)?;
+    let resp = wire(
+        deps.api,
+        resp,
+        "reputation",
+        reputation,
+        &mut config.reputation,
+    )?;
+    let resp = wire(
+        deps.api,
+        resp,
+        "marketplace",
+        marketplace,
+        &mut config.marketplace,
+    )?;
     CONFIG.save(deps.storage, &config)?;
     Ok(resp)
 }
@@ -290,70 +226,6 @@ pub fn spend_vault(
         .add_attribute("vault_left", ledger.vault))
 }
 
-pub fn propose_governance(
-    deps: DepsMut,
-    sender: Addr,
-    address: String,
-) -> Result<Response, ContractError> {
-    ensure_governance(deps.as_ref(), &sender, "propose a new governance")?;
-    let proposed = validate_addr(deps.api, &address)?;
-    let mut config = CONFIG.load(deps.storage)?;
-    config.pending_governance = Some(proposed.clone());
-    CONFIG.save(deps.storage, &config)?;
-    Ok(Response::new()
-        .add_attribute("action", "propose_governance")
-        .add_attribute("proposed", proposed.as_str()))
-}
-
-pub fn accept_governance(deps: DepsMut, sender: Addr) -> Result<Response, ContractError> {
-    let mut config = CONFIG.load(deps.storage)?;
-    match &config.pending_governance {
-        None => return Err(ContractError::NoPendingGovernance {}),
-        Some(p) if *p != sender => {
-            return Err(ContractError::Unauthorized {
-                sender: sender.to_string(),
-                action: "accept governance",
-            })
-        }
-        Some(_) => {}
-    }
-    let previous = std::mem::replace(&mut config.governance, sender.clone());
-    config.pending_governance = None;
-    CONFIG.save(deps.storage, &config)?;
-    Ok(Response::new()
-        .add_attribute("action", "accept_governance")
-        .add_attribute("previous", previous.as_str())
-        .add_attribute("governance", sender.as_str()))
-}
-
-fn parse_version(v: &str) -> Result<(u64, u64, u64), ContractError> {
-    impulse_types::version::parse_semver(v).ok_or_else(|| ContractError::InvalidVersion {
-        version: v.to_string(),
-    })
-}
-
-/// A migration must keep the contract name and must not go back in version.
-pub fn check_migration(
-    stored_name: &str,
-    stored_version: &str,
-    name: &str,
-    version: &str,
-) -> Result<(), ContractError> {
-    if stored_name != name {
-        return Err(ContractError::WrongContract {
-            stored: stored_name.to_string(),
-            expected: name.to_string(),
-        });
-    }
-    if parse_version(version)? < parse_version(stored_version)? {
-        return Err(ContractError::CannotDowngrade {
-            stored: stored_version.to_string(),
-            new: version.to_string(),
-        });
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -369,7 +241,7 @@ mod tests {
         p.kpi_weights.fee_growth = Decimal::percent(21);
         assert!(matches!(
             validate_params(&p, None),
-            Err(ContractError::InvalidParam {
+            Err(GovError::InvalidParam {
                 name: "kpi_weights",
                 ..
             })
@@ -378,20 +250,7 @@ mod tests {
         p.split.vault = Decimal::percent(9);
         assert!(matches!(
             validate_params(&p, None),
-            Err(ContractError::InvalidParam { name: "split", .. })
-        ));
-    }
-
-    #[test]
-    fn versions_compare_numerically() {
-        assert!(check_migration("a", "0.9.0", "a", "0.10.0").is_ok());
-        assert!(matches!(
-            check_migration("a", "0.2.0", "a", "0.1.9"),
-            Err(ContractError::CannotDowngrade { .. })
-        ));
-        assert!(matches!(
-            check_migration("b", "0.1.0", "a", "0.1.0"),
-            Err(ContractError::WrongContract { .. })
+            Err(GovError::InvalidParam { name: "split", .. })
         ));
     }
 }

@@ -4,12 +4,14 @@
 
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
-use cosmwasm_std::{to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Reply, Response};
+use cosmwasm_std::{
+    to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, MigrateInfo, Reply, Response,
+};
 use impulse_types::funds::{must_pay, nonpayable};
 use impulse_types::staking::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg, SudoMsg};
 
 use crate::error::ContractError;
-use crate::governance::{self, Caller};
+use crate::governance::{self, Caller, GOVERNANCE};
 use crate::state::{Config, Totals, CONFIG, TOTALS};
 use crate::{heartbeat, jobs, notify, provider, query, slash};
 
@@ -121,7 +123,7 @@ fn execute_nonpayable(
         }
         ExecuteMsg::ConsumeFines { provider } => heartbeat::consume_fines(deps, sender, &provider),
         ExecuteMsg::UpdateParams { params } => {
-            governance::ensure_governance(deps.as_ref(), &sender, "update params")?;
+            GOVERNANCE.ensure(deps.storage, &sender, "update params")?;
             governance::update_params(deps, params)
         }
         ExecuteMsg::SetContracts {
@@ -129,13 +131,13 @@ fn execute_nonpayable(
             reputation,
             rewards,
         } => {
-            governance::ensure_governance(deps.as_ref(), &sender, "set contracts")?;
+            GOVERNANCE.ensure(deps.storage, &sender, "set contracts")?;
             governance::set_contracts(deps, marketplace, reputation, rewards)
         }
         ExecuteMsg::ProposeGovernance { address } => {
-            governance::propose_governance(deps, sender, address)
+            Ok(GOVERNANCE.propose(deps.storage, deps.api, &sender, &address)?)
         }
-        ExecuteMsg::AcceptGovernance {} => governance::accept_governance(deps, sender),
+        ExecuteMsg::AcceptGovernance {} => Ok(GOVERNANCE.accept(deps.storage, &sender)?),
     }
 }
 
@@ -176,17 +178,11 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
-pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
-    let stored = cw2::get_contract_version(deps.storage)?;
-    governance::check_migration(
-        &stored.contract,
-        &stored.version,
-        CONTRACT_NAME,
-        CONTRACT_VERSION,
-    )?;
-    cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
-    Ok(Response::new()
-        .add_attribute("action", "migrate")
-        .add_attribute("from_version", stored.version)
-        .add_attribute("to_version", CONTRACT_VERSION))
+pub fn migrate(
+    deps: DepsMut,
+    _env: Env,
+    _msg: MigrateMsg,
+    _info: MigrateInfo,
+) -> Result<Response, ContractError> {
+    Ok(GOVERNANCE.migrate(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?)
 }

@@ -6,6 +6,8 @@
 //! for it.
 
 use cosmwasm_std::{to_json_binary, Addr, Decimal, DepsMut, Env, Response};
+use impulse_governance::GovError;
+use impulse_protocol::heartbeat::missed_intervals;
 use impulse_types::staking::{ConsumeFinesResponse, StakingParams};
 
 use crate::error::ContractError;
@@ -14,13 +16,10 @@ use crate::notify::Notifier;
 use crate::provider::load;
 use crate::state::{Provider, CONFIG, PROVIDERS};
 
-/// Missed intervals since the last heartbeat, as of `now`. The heartbeat due
-/// at `last + heartbeat_blocks` is on time up to and including that block.
+/// Missed intervals since the last heartbeat, as of `now`
+/// (`impulse_protocol::heartbeat`, the rule keepers read too).
 fn missed_since_last(p: &Provider, now: u64, every: u64) -> u64 {
-    match now.checked_sub(p.last_heartbeat) {
-        Some(gap) if gap > every => (gap - 1) / every,
-        _ => 0,
-    }
+    missed_intervals(p.last_heartbeat, now, every)
 }
 
 /// Account the intervals missed up to `now` that nobody has counted yet.
@@ -132,10 +131,11 @@ pub fn consume_fines(
 ) -> Result<Response, ContractError> {
     let config = CONFIG.load(deps.storage)?;
     if config.rewards.as_ref() != Some(&sender) {
-        return Err(ContractError::Unauthorized {
+        return Err(GovError::Unauthorized {
             sender: sender.to_string(),
             action: "consume heartbeat fines",
-        });
+        }
+        .into());
     }
     let addr = validate_addr(deps.api, provider)?;
     let mut p = load(deps.storage, &addr)?;

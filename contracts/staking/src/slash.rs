@@ -9,6 +9,7 @@
 use cosmwasm_std::{
     coins, to_json_binary, Addr, BankMsg, Decimal, DepsMut, Env, Response, Uint128,
 };
+use impulse_governance::GovError;
 use impulse_types::reputation::Fault;
 use impulse_types::staking::{SlashKind, SlashResponse};
 
@@ -209,10 +210,11 @@ pub fn slash(
             let marketplace = match &caller {
                 Caller::Marketplace(m) => m.clone(),
                 Caller::Governance => {
-                    return Err(ContractError::Unauthorized {
+                    return Err(GovError::Unauthorized {
                         sender: config.governance.to_string(),
                         action: "slash for a benign fault (only the marketplace holds escrows)",
-                    })
+                    }
+                    .into())
                 }
             };
             let due = compute_cost

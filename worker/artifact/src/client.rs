@@ -9,7 +9,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use bytes::Bytes;
-use impulse_merkle::{Hash, Proof};
+use impulse_protocol::{Hash, Proof};
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Request, Response, Status, Streaming};
 
@@ -556,7 +556,7 @@ impl ArtifactClient {
                 reason: format!("the proof is for leaf {}", proof.index),
             });
         }
-        if !impulse_merkle::verify(trusted_root, &actual, &proof) {
+        if !impulse_protocol::verify(trusted_root, &actual, &proof) {
             if &served_root != trusted_root {
                 return Err(ClientError::RootMismatch {
                     job,

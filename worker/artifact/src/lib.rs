@@ -26,7 +26,7 @@ pub mod pb {
 }
 
 pub use client::{ArtifactClient, ClientConfig, ClientError, DownloadedModel, VerifiedState};
-pub use impulse_merkle::{Hash, Proof};
+pub use impulse_protocol::{Hash, Proof};
 pub use memory::MemoryStore;
 pub use pb::{ModelFormat, Phase, ServingStatus};
 pub use server::{serve, ServeError, ServerConfig};

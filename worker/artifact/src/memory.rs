@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use bytes::Bytes;
-use impulse_merkle::{Hash, MerkleTree};
+use impulse_protocol::{Hash, MerkleTree};
 
 use crate::pb::{ModelFormat, Phase};
 use crate::store::{
@@ -230,7 +230,7 @@ mod tests {
             let b = s.state(7, step).unwrap();
             assert_eq!(b.root, root);
             assert_eq!(b.hash, crate::sha256(&b.bytes));
-            assert!(impulse_merkle::verify(&root, &b.hash, &b.proof));
+            assert!(impulse_protocol::verify(&root, &b.hash, &b.proof));
         }
         assert_eq!(
             s.state(7, 5).unwrap_err(),

@@ -263,7 +263,7 @@ fn caller<T>(req: &Request<T>) -> Result<Option<Caller>, Status> {
     Caller::new(s).map(Some).ok_or_else(bad)
 }
 
-fn proof_to_pb(p: &impulse_merkle::Proof) -> Result<MerkleProof, Status> {
+fn proof_to_pb(p: &impulse_protocol::Proof) -> Result<MerkleProof, Status> {
     if p.siblings.len() > MAX_PROOF_SIBLINGS {
         return Err(Status::internal(format!(
             "store returned a proof of {} siblings (at most {MAX_PROOF_SIBLINGS})",
@@ -410,7 +410,7 @@ impl<S: ArtifactStore> Artifacts for Service<S> {
     ) -> Result<Response<Self::GetDatasetStream>, Status> {
         let who = caller(&req)?;
         let raw = req.into_inner().sha256;
-        let sha256: impulse_merkle::Hash = raw.as_ref().try_into().map_err(|_| {
+        let sha256: impulse_protocol::Hash = raw.as_ref().try_into().map_err(|_| {
             Status::invalid_argument(format!("sha256 must be 32 bytes, got {}", raw.len()))
         })?;
         tracing::debug!(sha256 = %hex::encode(sha256), "GetDataset");

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use bytes::Bytes;
-use impulse_merkle::{Hash, Proof};
+use impulse_protocol::{Hash, Proof};
 
 use crate::pb::{ModelFormat, Phase};
 

@@ -25,7 +25,7 @@ fn store() -> (MemoryStore, Vec<Bytes>, [u8; 32]) {
     let s = MemoryStore::new();
     let st = states(1, LAST, BIG_STEP, BIG);
     let hashes: Vec<[u8; 32]> = st.iter().map(|b| impulse_artifact::sha256(b)).collect();
-    let root = impulse_merkle::root(&hashes).unwrap();
+    let root = impulse_protocol::root(&hashes).unwrap();
     assert_eq!(
         s.add_job(JOB, Visibility::Public, st.clone()).unwrap(),
         root
@@ -43,7 +43,7 @@ async fn multi_chunk_state_round_trip_is_verified() {
         assert_eq!(v.bytes, st[step as usize]);
         assert_eq!(v.hash, impulse_artifact::sha256(&st[step as usize]));
         assert_eq!((v.proof.index, v.proof.leaves), (step, LAST + 1));
-        assert!(impulse_merkle::verify(&root, &v.hash, &v.proof));
+        assert!(impulse_protocol::verify(&root, &v.hash, &v.proof));
     }
 
     // The big state crosses the wire as 1 metadata message and 4 chunks of

@@ -43,19 +43,19 @@ pub struct DemoOptions {
     pub narrate: bool,
 }
 
-/// The smallest budget the marketplace accepts for `spec` (protocol.md §5),
-/// computed by the contract's own `required_budget` with its current
-/// parameters.
+/// The smallest budget the marketplace accepts for `spec` (protocol.md §4),
+/// computed by the rule the contract checks (`impulse_protocol::budget`)
+/// with its current parameters.
 pub async fn min_budget<C: Chain>(c: &C, spec: &JobSpec) -> Result<u128> {
     let cfg: mkt::ConfigResponse = c
         .query(&c.deployment().marketplace, &mkt::QueryMsg::Config {})
         .await
         .ctx(|| "reading the marketplace config".into())?;
     let p = cfg.params;
-    let (prover, verification, fee) =
-        impulse_marketplace::required_budget(spec, p.verifier_price_per_step, p.protocol_fee)
-            .map_err(|e| DaemonError::BadJob(format!("budget: {e}")))?;
-    Ok(prover.u128() + verification.u128() + fee.u128())
+    impulse_protocol::budget::required_budget(spec, p.verifier_price_per_step, p.protocol_fee)
+        .and_then(|b| b.total())
+        .map(|t| t.u128())
+        .map_err(|e| DaemonError::BadJob(format!("budget: {e}")))
 }
 
 struct Narrator {

@@ -24,7 +24,7 @@ use impulse_artifact::{ArtifactClient, ClientConfig, ModelBlob, ModelFormat, Pha
 use impulse_chain::api::Chain;
 use impulse_chain::Coin;
 use impulse_engine::{BackendKind, Engine, TrainState};
-use impulse_merkle::{secret_commitment, verdict_commitment, Hash, MerkleTree};
+use impulse_protocol::{secret_commitment, verdict_commitment, Hash, MerkleTree};
 use impulse_types::marketplace::{
     self as mkt, ExecuteMsg, JobResponse, JobState, Opening, RoundResponse, VerificationMode,
 };

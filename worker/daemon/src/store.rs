@@ -14,7 +14,7 @@ use impulse_artifact::{
     ArtifactStore, DatasetBlob, ModelBlob, ModelFormat, Phase, Progress, StateBlob, StoreError,
     Visibility,
 };
-use impulse_merkle::{Hash, MerkleTree};
+use impulse_protocol::{Hash, MerkleTree};
 
 /// One job this worker trains or trained.
 #[derive(Debug)]

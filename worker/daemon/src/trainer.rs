@@ -11,7 +11,7 @@ use impulse_artifact::{ArtifactClient, ClientConfig};
 use impulse_chain::api::Chain;
 use impulse_engine::job::LoraSpec;
 use impulse_engine::{BackendKind, Dataset, Engine};
-use impulse_merkle::Hash;
+use impulse_protocol::Hash;
 use impulse_types::marketplace::{
     self as mkt, BaseWeights, DatasetSpec, HyperParams, JobSpec, ModelSpec, VerificationMode,
     VerificationSpec,

@@ -94,37 +94,10 @@ pub const GOVERNANCE: &str = "governance";
 
 // ----------------------------------------------------------- the contracts
 
-fn staking_contract() -> Box<dyn Contract<Empty>> {
-    use impulse_staking::contract as c;
-    Box::new(
-        ContractWrapper::new(c::execute, c::instantiate, c::query)
-            .with_sudo(c::sudo)
-            .with_reply(c::reply),
-    )
-}
-
-fn reputation_contract() -> Box<dyn Contract<Empty>> {
-    use impulse_reputation::contract as c;
-    Box::new(ContractWrapper::new(c::execute, c::instantiate, c::query).with_sudo(c::sudo))
-}
-
-fn marketplace_contract() -> Box<dyn Contract<Empty>> {
-    use impulse_marketplace::contract as c;
-    Box::new(
-        ContractWrapper::new(c::execute, c::instantiate, c::query)
-            .with_sudo(c::sudo)
-            .with_reply(c::reply),
-    )
-}
-
-fn rewards_contract() -> Box<dyn Contract<Empty>> {
-    use impulse_rewards::contract as c;
-    Box::new(
-        ContractWrapper::new(c::execute, c::instantiate, c::query)
-            .with_sudo(c::sudo)
-            .with_reply(c::reply),
-    )
-}
+use impulse_testing::contracts::{
+    marketplace as marketplace_contract, reputation as reputation_contract,
+    rewards as rewards_contract, staking as staking_contract,
+};
 
 // ---------------------------------------------------------------- the node
 

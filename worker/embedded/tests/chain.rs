@@ -1,6 +1,6 @@
 //! The embedded chain through the `Chain` interface only: deployment,
 //! providers, a job from submission to settlement (a verification round
-//! played with the impulse-merkle helpers, like contracts/testing's market
+//! played with the impulse-protocol helpers, like packages/testing's market
 //! helpers), conservation of balances, the clock, typed contract errors,
 //! and several signers in parallel tasks.
 
@@ -11,7 +11,7 @@ use cosmwasm_std::{Decimal, HexBinary, Uint128};
 use impulse_chain::api::{Chain, Error, TxOutcome};
 use impulse_chain::Coin;
 use impulse_embedded::{Clock, DeployParams, EmbeddedChain, EmbeddedSigner};
-use impulse_merkle::{secret_commitment, verdict_commitment, Hash, MerkleTree};
+use impulse_protocol::{secret_commitment, verdict_commitment, Hash, MerkleTree};
 use impulse_types::marketplace::{
     self as mkt, DatasetSpec, ExecuteMsg, HyperParams, JobResponse, JobSpec, JobState, ModelSpec,
     Opening, RoundResponse, VerificationMode, VerificationSpec,
@@ -122,13 +122,7 @@ async fn budget(c: &EmbeddedSigner, spec: &JobSpec) -> u128 {
         .query(&c.deployment().marketplace, &mkt::QueryMsg::Config {})
         .await
         .unwrap();
-    let p = cfg.params;
-    let l = spec.hyper.steps as u128;
-    let prover = l * spec.max_price_per_step.u128();
-    let per = Uint128::new(l).mul_ceil(spec.verification.alpha).u128() + 1;
-    let verification = per * spec.verification.committee as u128 * p.verifier_price_per_step.u128();
-    let fee = Uint128::new(prover).mul_ceil(p.protocol_fee).u128();
-    prover + verification + fee
+    impulse_testing::market::required_budget(spec, &cfg.params)
 }
 
 /// An honest run's step hashes and its Merkle tree.

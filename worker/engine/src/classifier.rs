@@ -16,7 +16,7 @@ use burn::nn::loss::CrossEntropyLossConfig;
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use impulse_merkle::MerkleTree;
+use impulse_protocol::MerkleTree;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 

@@ -72,7 +72,7 @@ pub struct Commitment {
     pub tokenizer_sha256: Option<String>,
     /// `L`: the tree has `L + 1` leaves `h_0..h_L`.
     pub steps: u64,
-    /// impulse-merkle root over `h_0..h_L`.
+    /// impulse-protocol root over `h_0..h_L`.
     pub merkle_root: String,
     /// Hash of the final model (model-only canonical encoding).
     pub final_model_sha256: String,

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use burn::module::{Lora, Module, ModuleMapper, Param};
 use burn::tensor::{Device, Tensor};
-use impulse_merkle::MerkleTree;
+use impulse_protocol::MerkleTree;
 
 use crate::commit::{BuildIdentity, Commitment};
 use crate::data::{Batch, Dataset};
@@ -581,7 +581,7 @@ impl Engine {
         let leaf = |i: u64| -> Option<[u8; 32]> {
             let h = *trace.hashes.get(i as usize)?;
             let p = tree.proof(i).ok()?;
-            impulse_merkle::verify(&root, &h, &p).then_some(h)
+            impulse_protocol::verify(&root, &h, &p).then_some(h)
         };
         let (Some(prev_leaf), Some(claimed)) = (leaf(step - 1), leaf(step)) else {
             return Verdict::Fraud("leaf does not open against the root".into());

@@ -119,7 +119,7 @@ fn main() {
             let (dt, h) = timed(|| next.hash());
             t_hash.push(dt);
             leaves.push(h);
-            let (dt, _) = timed(|| impulse_merkle::root(&leaves).expect("leaves"));
+            let (dt, _) = timed(|| impulse_protocol::root(&leaves).expect("leaves"));
             t_merkle.push(dt);
             // Replay of the same step from the served bytes, including the
             // hash check and the state load, as `Engine::replay` does it;
