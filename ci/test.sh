@@ -86,7 +86,8 @@ toolchain() {
 run_tests() {
     mkdir -p "$TARGET_DIR"
     local log="$TARGET_DIR/impulse-test.log" status=0
-    cargo test --locked --workspace 2>&1 | tee "$log" || status=$?
+    # --no-fail-fast: every test binary runs, so one failure does not hide others.
+    cargo test --locked --workspace --no-fail-fast 2>&1 | tee "$log" || status=$?
     # One total over every "test result:" line (unit, integration and doc tests).
     local totals
     totals=$(awk '/^test result:/ {

@@ -5,19 +5,18 @@
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{
-    to_json_binary, Binary, Deps, DepsMut, Env, HexBinary, MessageInfo, MigrateInfo, Reply,
-    Response,
+    to_json_binary, Binary, Deps, DepsMut, Env, HexBinary, MessageInfo, Reply, Response,
 };
 use impulse_types::funds::{must_pay, nonpayable};
 use impulse_types::marketplace::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg, SudoMsg};
 
 use crate::error::ContractError;
-use crate::governance::{self, GOVERNANCE};
-use crate::state::{Config, Totals, CONFIG, ENTROPY, TOTALS};
+
+use crate::governance::GOVERNANCE;
+use crate::state::{Totals, CONFIG, ENTROPY, TOTALS};
 use crate::{cranks, entropy, external, index, jobs, query, rounds, scheduler};
 
-pub const CONTRACT_NAME: &str = "crates.io:impulse-marketplace";
-pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
+pub use crate::governance::{CONTRACT_NAME, CONTRACT_VERSION};
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn instantiate(
@@ -27,18 +26,13 @@ pub fn instantiate(
     msg: InstantiateMsg,
 ) -> Result<Response, ContractError> {
     nonpayable(&info)?;
-    let params = msg.params.unwrap_or_default();
-    governance::validate_params(&params, None)?;
-    let config = Config {
-        governance: governance::validate_addr(deps.api, &msg.governance)?,
-        pending_governance: None,
-        staking: governance::validate_opt(deps.api, msg.staking.as_deref())?,
-        reputation: governance::validate_opt(deps.api, msg.reputation.as_deref())?,
-        rewards: governance::validate_opt(deps.api, msg.rewards.as_deref())?,
-        params,
-    };
-    cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
-    CONFIG.save(deps.storage, &config)?;
+    let (config, resp) = GOVERNANCE.instantiate(
+        deps.storage,
+        deps.api,
+        &msg,
+        &msg.governance,
+        msg.params.clone(),
+    )?;
     TOTALS.save(deps.storage, &Totals::default())?;
     ENTROPY.save(deps.storage, &HexBinary::from(vec![0u8; 32]))?;
     entropy::mix_entropy(
@@ -47,10 +41,7 @@ pub fn instantiate(
         b"instantiate",
         env.contract.address.as_bytes(),
     )?;
-    Ok(Response::new()
-        .add_attribute("action", "instantiate")
-        .add_attribute("governance", config.governance.as_str())
-        .add_attribute("denom", config.params.denom))
+    Ok(resp.add_attribute("denom", config.params.denom))
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
@@ -125,34 +116,22 @@ fn execute_nonpayable(
             rounds::open_steps(deps, env, sender, job_id, openings)
         }
         ExecuteMsg::FlushFees { limit } => cranks::flush_fees(deps, limit),
-        ExecuteMsg::UpdateParams { params } => {
-            GOVERNANCE.ensure(deps.storage, &sender, "update params")?;
-            governance::update_params(deps, params)
+        msg @ (ExecuteMsg::UpdateParams { .. }
+        | ExecuteMsg::SetContracts { .. }
+        | ExecuteMsg::ProposeGovernance { .. }
+        | ExecuteMsg::AcceptGovernance {}) => {
+            GOVERNANCE.execute(deps, &sender, &msg, |deps, msg| sudo(deps, env, msg))
         }
-        ExecuteMsg::SetContracts {
-            staking,
-            reputation,
-            rewards,
-        } => {
-            GOVERNANCE.ensure(deps.storage, &sender, "set contracts")?;
-            governance::set_contracts(deps, staking, reputation, rewards)
-        }
-        ExecuteMsg::ProposeGovernance { address } => {
-            Ok(GOVERNANCE.propose(deps.storage, deps.api, &sender, &address)?)
-        }
-        ExecuteMsg::AcceptGovernance {} => Ok(GOVERNANCE.accept(deps.storage, &sender)?),
     }
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn sudo(deps: DepsMut, _env: Env, msg: SudoMsg) -> Result<Response, ContractError> {
     match msg {
-        SudoMsg::UpdateParams { params } => governance::update_params(deps, params),
-        SudoMsg::SetContracts {
-            staking,
-            reputation,
-            rewards,
-        } => governance::set_contracts(deps, staking, reputation, rewards),
+        SudoMsg::UpdateParams { params } => Ok(GOVERNANCE.update_params(deps.storage, params)?),
+        msg @ SudoMsg::SetContracts { .. } => {
+            Ok(GOVERNANCE.set_contracts(deps.storage, deps.api, &msg)?)
+        }
     }
 }
 
@@ -181,12 +160,4 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
     Ok(bin)
 }
 
-#[cfg_attr(not(feature = "library"), entry_point)]
-pub fn migrate(
-    deps: DepsMut,
-    _env: Env,
-    _msg: MigrateMsg,
-    _info: MigrateInfo,
-) -> Result<Response, ContractError> {
-    Ok(GOVERNANCE.migrate(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?)
-}
+impulse_governance::migrate_entry_point!(GOVERNANCE);

@@ -3,6 +3,7 @@
 
 use cosmwasm_std::{DepsMut, Env, Order, Response, Uint128};
 use cw_storage_plus::Bound;
+use impulse_governance::wired;
 use impulse_types::common::MAX_LIMIT;
 use impulse_types::marketplace::JobState;
 
@@ -84,12 +85,7 @@ fn timeout(
 /// Permissionless: resend undelivered fees (one `RecordJob` per job).
 pub fn flush_fees(deps: DepsMut, limit: Option<u32>) -> Result<Response, ContractError> {
     let config = CONFIG.load(deps.storage)?;
-    let rewards = config
-        .rewards
-        .clone()
-        .ok_or(ContractError::ContractNotSet {
-            contract: "rewards",
-        })?;
+    let rewards = wired(&config, "rewards")?.clone();
     let limit = limit.unwrap_or(MAX_LIMIT).clamp(1, MAX_LIMIT) as usize;
     let entries: Vec<(u64, Undelivered)> = UNDELIVERED
         .range(deps.storage, None, None, Order::Ascending)

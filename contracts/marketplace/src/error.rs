@@ -1,29 +1,7 @@
-use cosmwasm_std::{OverflowError, StdError, Uint128};
-use impulse_governance::GovError;
-use impulse_types::funds::FundsError;
+use cosmwasm_std::Uint128;
 use impulse_types::marketplace::JobState;
-use thiserror::Error;
 
-#[derive(Error, Debug)]
-pub enum ContractError {
-    #[error("{0}")]
-    Std(#[from] StdError),
-
-    #[error("{0}")]
-    Funds(#[from] FundsError),
-
-    #[error(transparent)]
-    Gov(#[from] GovError),
-
-    #[error("arithmetic overflow: {0}")]
-    Overflow(#[from] OverflowError),
-
-    #[error("arithmetic overflow in {what}")]
-    MathOverflow { what: &'static str },
-
-    #[error("the {contract} contract is not configured")]
-    ContractNotSet { contract: &'static str },
-
+impulse_governance::contract_error! {
     #[error("invalid job: {field}: {reason}")]
     InvalidJob { field: &'static str, reason: String },
 

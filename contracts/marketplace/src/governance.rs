@@ -2,21 +2,20 @@
 //! bounds and wiring. The caller check, the hand-over and migration are the
 //! shared controller's (`impulse-governance`).
 
-use cosmwasm_std::{Decimal, DepsMut, Response, Uint128};
-use impulse_governance::{
-    check_denom, in_range_dec, in_range_u64, invalid, wire, Controller, GovError,
-};
+use cosmwasm_std::{Decimal, Uint128};
+use impulse_governance::{check_denom, in_range_dec, in_range_u64, invalid, Controller, GovError};
 use impulse_types::marketplace::MarketplaceParams;
 
-use crate::error::ContractError;
 use crate::state::{Config, CONFIG};
 
-pub use impulse_governance::{validate_addr, validate_opt};
+pub use impulse_governance::validate_addr;
 
-impulse_governance::governed!(Config);
+pub const CONTRACT_NAME: &str = "crates.io:impulse-marketplace";
+pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// The governance role of this contract.
-pub const GOVERNANCE: Controller<Config> = Controller::new(CONFIG);
+pub const GOVERNANCE: Controller<Config> =
+    Controller::new(CONFIG, CONTRACT_NAME, CONTRACT_VERSION, validate_params);
 
 /// Upper bound on every window in blocks (about 2 years at 6 s blocks).
 pub const MAX_BLOCKS: u64 = 10_000_000;
@@ -130,49 +129,6 @@ pub fn validate_params(
         Decimal::one(),
     )?;
     Ok(())
-}
-
-pub fn update_params(deps: DepsMut, params: MarketplaceParams) -> Result<Response, ContractError> {
-    let mut config = CONFIG.load(deps.storage)?;
-    validate_params(&params, Some(&config.params))?;
-    config.params = params;
-    CONFIG.save(deps.storage, &config)?;
-    let p = &config.params;
-    Ok(Response::new()
-        .add_attribute("action", "update_params")
-        .add_attribute("min_alpha", p.min_alpha.to_string())
-        .add_attribute("min_committee", p.min_committee.to_string())
-        .add_attribute("max_committee", p.max_committee.to_string())
-        .add_attribute("max_steps", p.max_steps.to_string())
-        .add_attribute("max_challenges", p.max_challenges.to_string())
-        .add_attribute("max_attempts", p.max_attempts.to_string())
-        .add_attribute("protocol_fee", p.protocol_fee.to_string())
-        .add_attribute("fee_to_rewards", p.fee_to_rewards.to_string())
-        .add_attribute("verifier_price_per_step", p.verifier_price_per_step)
-        .add_attribute("damp_factor", p.damp_factor.to_string())
-        .add_attribute("damp_recovery_blocks", p.damp_recovery_blocks.to_string())
-        .add_attribute("max_candidates", p.max_candidates.to_string()))
-}
-
-pub fn set_contracts(
-    deps: DepsMut,
-    staking: Option<String>,
-    reputation: Option<String>,
-    rewards: Option<String>,
-) -> Result<Response, ContractError> {
-    let mut config = CONFIG.load(deps.storage)?;
-    let resp = Response::new().add_attribute("action", "set_contracts");
-    let resp = wire(deps.api, resp, "staking", staking, &mut config.staking)?;
-    let resp = wire(
-        deps.api,
-        resp,
-        "reputation",
-        reputation,
-        &mut config.reputation,
-    )?;
-    let resp = wire(deps.api, resp, "rewards", rewards, &mut config.rewards)?;
-    CONFIG.save(deps.storage, &config)?;
-    Ok(resp)
 }
 
 #[cfg(test)]

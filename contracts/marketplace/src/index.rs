@@ -8,6 +8,7 @@
 //!   backend, from which committees are drawn.
 
 use cosmwasm_std::{Addr, Decimal, DepsMut, Env, Response, Storage, Uint128};
+use impulse_governance::wired;
 use impulse_protocol::schedule::{damp_now, effective_score, score_per_price, verifier_weight};
 use impulse_types::marketplace::{JobSpec, MarketplaceParams};
 use impulse_types::staking::ProviderResponse;
@@ -89,12 +90,7 @@ pub fn refresh(e: &mut ProviderEntry, s: &ProviderResponse) {
 
 pub fn advertise(deps: DepsMut, env: Env, sender: Addr) -> Result<Response, ContractError> {
     let config = CONFIG.load(deps.storage)?;
-    let staking = config
-        .staking
-        .clone()
-        .ok_or(ContractError::ContractNotSet {
-            contract: "staking",
-        })?;
+    let staking = wired(&config, "staking")?.clone();
     let s = staking_provider(deps.as_ref(), &staking, &sender).ok_or_else(|| {
         ContractError::NotAProvider {
             address: sender.to_string(),

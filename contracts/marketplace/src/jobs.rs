@@ -225,11 +225,7 @@ pub fn submit(
 pub fn cancel(deps: DepsMut, sender: Addr, job_id: u64) -> Result<Response, ContractError> {
     let mut job = load_job(deps.storage, job_id)?;
     if sender != job.trainer {
-        return Err(GovError::Unauthorized {
-            sender: sender.to_string(),
-            action: "cancel another trainer's job",
-        }
-        .into());
+        return Err(GovError::unauthorized(&sender, "cancel another trainer's job").into());
     }
     if job.state != JobState::Queued {
         return Err(ContractError::WrongState {

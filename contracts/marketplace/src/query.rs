@@ -16,15 +16,7 @@ use crate::lifecycle::load_job;
 use crate::state::{Job, CHALLENGES, CONFIG, JOBS, JOB_STATES, PROVIDERS, QUEUE, ROUNDS, TOTALS};
 
 pub fn config(deps: Deps) -> Result<ConfigResponse, ContractError> {
-    let c = CONFIG.load(deps.storage)?;
-    Ok(ConfigResponse {
-        governance: c.governance,
-        pending_governance: c.pending_governance,
-        staking: c.staking,
-        reputation: c.reputation,
-        rewards: c.rewards,
-        params: c.params,
-    })
+    Ok(CONFIG.load(deps.storage)?)
 }
 
 fn to_response(j: Job) -> JobResponse {

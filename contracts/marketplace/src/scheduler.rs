@@ -8,6 +8,7 @@
 
 use cosmwasm_std::{Addr, Deps, DepsMut, Env, Order, Response, Uint128};
 use cw_storage_plus::Bound;
+use impulse_governance::wired;
 use impulse_protocol::{committee, deadlines, schedule};
 use impulse_types::common::MAX_LIMIT;
 use impulse_types::marketplace::JobState;
@@ -59,12 +60,7 @@ pub fn draw_committee(
     draw: u32,
     exclude: &[Addr],
 ) -> Result<Option<Vec<Addr>>, ContractError> {
-    let staking = config
-        .staking
-        .clone()
-        .ok_or(ContractError::ContractNotSet {
-            contract: "staking",
-        })?;
+    let staking = wired(config, "staking")?.clone();
     let p = &config.params;
     let k = job.spec.verification.committee as usize;
     let b = backend_code(job.spec.backend);

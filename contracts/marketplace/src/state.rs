@@ -7,19 +7,13 @@
 use cosmwasm_schema::cw_serde;
 use cosmwasm_std::{Addr, Decimal, HexBinary, Uint128};
 use cw_storage_plus::{Item, Map};
-use impulse_types::marketplace::{JobSpec, JobState, MarketplaceParams};
+use impulse_types::marketplace::{JobSpec, JobState};
 use impulse_types::rewards::JobOutcome;
 use impulse_types::{Backend, Capacity};
 
-#[cw_serde]
-pub struct Config {
-    pub governance: Addr,
-    pub pending_governance: Option<Addr>,
-    pub staking: Option<Addr>,
-    pub reputation: Option<Addr>,
-    pub rewards: Option<Addr>,
-    pub params: MarketplaceParams,
-}
+/// The stored configuration is exactly what the `Config` query returns
+/// (the layout of 0.0.1): governance, pending hand-over, wiring, parameters.
+pub type Config = impulse_types::marketplace::ConfigResponse;
 
 #[cw_serde]
 pub struct Job {

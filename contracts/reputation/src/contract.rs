@@ -4,19 +4,16 @@
 
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
-use cosmwasm_std::{
-    to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, MigrateInfo, Response,
-};
+use cosmwasm_std::{to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Response};
 use impulse_types::funds::nonpayable;
 use impulse_types::reputation::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg, SudoMsg};
 
 use crate::error::ContractError;
-use crate::governance::{self, validate_addr, validate_opt, GOVERNANCE};
-use crate::state::{Config, CONFIG};
+
+use crate::governance::GOVERNANCE;
 use crate::{query, update};
 
-pub const CONTRACT_NAME: &str = "crates.io:impulse-reputation";
-pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
+pub use crate::governance::{CONTRACT_NAME, CONTRACT_VERSION};
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn instantiate(
@@ -26,20 +23,14 @@ pub fn instantiate(
     msg: InstantiateMsg,
 ) -> Result<Response, ContractError> {
     nonpayable(&info)?;
-    let params = msg.params.unwrap_or_default();
-    governance::validate_params(&params)?;
-    let config = Config {
-        governance: validate_addr(deps.api, &msg.governance)?,
-        pending_governance: None,
-        staking: validate_opt(deps.api, msg.staking.as_deref())?,
-        marketplace: validate_opt(deps.api, msg.marketplace.as_deref())?,
-        params,
-    };
-    cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
-    CONFIG.save(deps.storage, &config)?;
-    Ok(Response::new()
-        .add_attribute("action", "instantiate")
-        .add_attribute("governance", config.governance.as_str()))
+    let (_, resp) = GOVERNANCE.instantiate(
+        deps.storage,
+        deps.api,
+        &msg,
+        &msg.governance,
+        msg.params.clone(),
+    )?;
+    Ok(resp)
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
@@ -66,21 +57,12 @@ pub fn execute(
             provider,
             intervals,
         } => update::record_missed_heartbeats(deps, env, info, provider, intervals),
-        ExecuteMsg::UpdateParams { params } => {
-            GOVERNANCE.ensure(deps.storage, &info.sender, "update params")?;
-            governance::update_params(deps, params)
+        msg @ (ExecuteMsg::UpdateParams { .. }
+        | ExecuteMsg::SetContracts { .. }
+        | ExecuteMsg::ProposeGovernance { .. }
+        | ExecuteMsg::AcceptGovernance {}) => {
+            GOVERNANCE.execute(deps, &info.sender, &msg, |deps, msg| sudo(deps, env, msg))
         }
-        ExecuteMsg::SetContracts {
-            staking,
-            marketplace,
-        } => {
-            GOVERNANCE.ensure(deps.storage, &info.sender, "set contracts")?;
-            governance::set_contracts(deps, staking, marketplace)
-        }
-        ExecuteMsg::ProposeGovernance { address } => {
-            Ok(GOVERNANCE.propose(deps.storage, deps.api, &info.sender, &address)?)
-        }
-        ExecuteMsg::AcceptGovernance {} => Ok(GOVERNANCE.accept(deps.storage, &info.sender)?),
     }
 }
 
@@ -88,11 +70,10 @@ pub fn execute(
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn sudo(deps: DepsMut, _env: Env, msg: SudoMsg) -> Result<Response, ContractError> {
     match msg {
-        SudoMsg::UpdateParams { params } => governance::update_params(deps, params),
-        SudoMsg::SetContracts {
-            staking,
-            marketplace,
-        } => governance::set_contracts(deps, staking, marketplace),
+        SudoMsg::UpdateParams { params } => Ok(GOVERNANCE.update_params(deps.storage, params)?),
+        msg @ SudoMsg::SetContracts { .. } => {
+            Ok(GOVERNANCE.set_contracts(deps.storage, deps.api, &msg)?)
+        }
     }
 }
 
@@ -110,14 +91,6 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
     })
 }
 
-/// Refuses another contract's state and any downgrade. The storage layout has
-/// not changed since 0.0.1, so no data is rewritten.
-#[cfg_attr(not(feature = "library"), entry_point)]
-pub fn migrate(
-    deps: DepsMut,
-    _env: Env,
-    _msg: MigrateMsg,
-    _info: MigrateInfo,
-) -> Result<Response, ContractError> {
-    Ok(GOVERNANCE.migrate(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?)
-}
+// Refuses another contract's state and any downgrade. The storage layout has
+// not changed since 0.0.1, so no data is rewritten.
+impulse_governance::migrate_entry_point!(GOVERNANCE);

@@ -1,22 +1,6 @@
-use cosmwasm_std::{CheckedFromRatioError, Decimal, DecimalRangeExceeded, OverflowError, StdError};
-use impulse_governance::GovError;
-use impulse_types::funds::FundsError;
-use thiserror::Error;
+use cosmwasm_std::{CheckedFromRatioError, Decimal, DecimalRangeExceeded};
 
-#[derive(Error, Debug)]
-pub enum ContractError {
-    #[error("{0}")]
-    Std(#[from] StdError),
-
-    #[error("{0}")]
-    Funds(#[from] FundsError),
-
-    #[error(transparent)]
-    Gov(#[from] GovError),
-
-    #[error("arithmetic overflow: {0}")]
-    Overflow(#[from] OverflowError),
-
+impulse_governance::contract_error! {
     #[error("arithmetic: {0}")]
     Ratio(#[from] CheckedFromRatioError),
 

@@ -3,19 +3,20 @@
 //! handlers; every parameter is checked against bounds. The caller check, the
 //! hand-over and migration are the shared controller's (`impulse-governance`).
 
-use cosmwasm_std::{Decimal, DepsMut, Response, Uint128};
-use impulse_governance::{invalid, wire, Controller, GovError};
+use cosmwasm_std::{Decimal, Uint128};
+use impulse_governance::{invalid, Controller, GovError};
 use impulse_types::reputation::ReputationParams;
 
-use crate::error::ContractError;
 use crate::state::{Config, CONFIG};
 
-pub use impulse_governance::{validate_addr, validate_opt};
+pub use impulse_governance::validate_addr;
 
-impulse_governance::governed!(Config);
+pub const CONTRACT_NAME: &str = "crates.io:impulse-reputation";
+pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// The governance role of this contract.
-pub const GOVERNANCE: Controller<Config> = Controller::new(CONFIG);
+pub const GOVERNANCE: Controller<Config> =
+    Controller::new(CONFIG, CONTRACT_NAME, CONTRACT_VERSION, validate_params);
 
 /// Longest half-life accepted (about 19 years of 6-second blocks).
 pub const MAX_HALF_LIFE_BLOCKS: u64 = 100_000_000;
@@ -25,7 +26,10 @@ pub const MAX_HEARTBEAT_PENALTY: Decimal = Decimal::percent(10);
 pub const MAX_W_HALF: Decimal = Decimal::new(Uint128::new(1_000_000_000_000_000_000_000));
 
 /// Every parameter against its bounds.
-pub fn validate_params(p: &ReputationParams) -> Result<(), GovError> {
+pub fn validate_params(
+    p: &ReputationParams,
+    _current: Option<&ReputationParams>,
+) -> Result<(), GovError> {
     if p.beta.is_zero() || p.beta >= Decimal::one() {
         return Err(invalid("beta", "must be in (0, 1)"));
     }
@@ -53,52 +57,4 @@ pub fn validate_params(p: &ReputationParams) -> Result<(), GovError> {
         return Err(invalid("s_half", "must be greater than 0"));
     }
     Ok(())
-}
-
-fn params_attributes(resp: Response, p: &ReputationParams) -> Response {
-    resp.add_attribute("beta", p.beta.to_string())
-        .add_attribute("initial_success", p.initial_success.to_string())
-        .add_attribute("heartbeat_penalty", p.heartbeat_penalty.to_string())
-        .add_attribute("work_half_life_blocks", p.work_half_life_blocks.to_string())
-        .add_attribute("work_unit", p.work_unit.to_string())
-        .add_attribute(
-            "stake_half_life_blocks",
-            p.stake_half_life_blocks.to_string(),
-        )
-        .add_attribute("w_half", p.w_half.to_string())
-        .add_attribute("s_half", p.s_half.to_string())
-}
-
-/// Replace the parameters. Records are evaluated lazily, so new half-lives
-/// apply from each record's last update on; `initial_success` only affects
-/// providers created afterwards.
-pub fn update_params(deps: DepsMut, params: ReputationParams) -> Result<Response, ContractError> {
-    validate_params(&params)?;
-    let mut config = CONFIG.load(deps.storage)?;
-    config.params = params;
-    CONFIG.save(deps.storage, &config)?;
-    Ok(params_attributes(
-        Response::new().add_attribute("action", "update_params"),
-        &config.params,
-    ))
-}
-
-/// Point at the staking and marketplace contracts; `None` keeps the current one.
-pub fn set_contracts(
-    deps: DepsMut,
-    staking: Option<String>,
-    marketplace: Option<String>,
-) -> Result<Response, ContractError> {
-    let mut config = CONFIG.load(deps.storage)?;
-    let resp = Response::new().add_attribute("action", "set_contracts");
-    let resp = wire(deps.api, resp, "staking", staking, &mut config.staking)?;
-    let resp = wire(
-        deps.api,
-        resp,
-        "marketplace",
-        marketplace,
-        &mut config.marketplace,
-    )?;
-    CONFIG.save(deps.storage, &config)?;
-    Ok(resp)
 }

@@ -13,14 +13,7 @@ use crate::governance::validate_addr;
 use crate::state::{Record, CONFIG, RECORDS};
 
 pub fn config(deps: Deps) -> Result<ConfigResponse, ContractError> {
-    let c = CONFIG.load(deps.storage)?;
-    Ok(ConfigResponse {
-        governance: c.governance,
-        pending_governance: c.pending_governance,
-        staking: c.staking,
-        marketplace: c.marketplace,
-        params: c.params,
-    })
+    Ok(CONFIG.load(deps.storage)?)
 }
 
 /// A record decayed to `height`, with its score.

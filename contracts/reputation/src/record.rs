@@ -118,7 +118,7 @@ impl Record {
         earned: Uint128,
     ) -> Result<JobOutcome, ContractError> {
         if performance > Decimal::one() {
-            return Err(ContractError::InvalidPerformance { performance }.into());
+            return Err(ContractError::InvalidPerformance { performance });
         }
         self.smooth(params, performance)?;
         let decayed = self.work_value_at(params, height);

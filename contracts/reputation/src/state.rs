@@ -4,18 +4,10 @@
 use cosmwasm_schema::cw_serde;
 use cosmwasm_std::{Addr, Decimal, Uint128};
 use cw_storage_plus::{Item, Map};
-use impulse_types::reputation::ReputationParams;
 
-#[cw_serde]
-pub struct Config {
-    pub governance: Addr,
-    pub pending_governance: Option<Addr>,
-    /// Sole caller of `RecordStake` and `RecordMissedHeartbeats`.
-    pub staking: Option<Addr>,
-    /// Sole caller of `RecordJob`.
-    pub marketplace: Option<Addr>,
-    pub params: ReputationParams,
-}
+/// The stored configuration is exactly what the `Config` query returns
+/// (the layout of 0.0.1): governance, pending hand-over, wiring, parameters.
+pub type Config = impulse_types::reputation::ConfigResponse;
 
 /// One provider's reputation, as of the heights it stores. Nothing here is
 /// ever iterated: every update and every read is O(1) (see `record.rs`).

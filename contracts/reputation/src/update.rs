@@ -34,11 +34,7 @@ fn ensure_caller(
     if allowed {
         Ok(())
     } else {
-        Err(GovError::Unauthorized {
-            sender: sender.to_string(),
-            action,
-        }
-        .into())
+        Err(GovError::unauthorized(sender, action).into())
     }
 }
 

@@ -6,19 +6,19 @@
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{
-    to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, MigrateInfo, Reply, Response, Uint128,
+    to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Reply, Response, Uint128,
 };
 use impulse_types::funds::{must_pay, nonpayable};
 use impulse_types::rewards::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg, SudoMsg};
 
 use crate::error::ContractError;
-use crate::governance::{self, validate_addr, validate_opt, GOVERNANCE};
+
+use crate::governance::{self, GOVERNANCE};
 use crate::record::{self, catch_up};
-use crate::state::{Config, Ledger, OpenEpoch, CONFIG, LEDGER};
+use crate::state::{Ledger, OpenEpoch, CONFIG, LEDGER};
 use crate::{claim, query};
 
-pub const CONTRACT_NAME: &str = "crates.io:impulse-rewards";
-pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
+pub use crate::governance::{CONTRACT_NAME, CONTRACT_VERSION};
 
 /// Funds of the denom sent with a message that may take none.
 fn optional_payment(info: &MessageInfo, denom: &str) -> Result<Uint128, ContractError> {
@@ -36,17 +36,14 @@ pub fn instantiate(
     info: MessageInfo,
     msg: InstantiateMsg,
 ) -> Result<Response, ContractError> {
-    let params = msg.params.unwrap_or_default();
-    governance::validate_params(&params, None)?;
-    let reserve = optional_payment(&info, &params.denom)?;
-    let config = Config {
-        governance: validate_addr(deps.api, &msg.governance)?,
-        pending_governance: None,
-        staking: validate_opt(deps.api, msg.staking.as_deref())?,
-        reputation: validate_opt(deps.api, msg.reputation.as_deref())?,
-        marketplace: validate_opt(deps.api, msg.marketplace.as_deref())?,
-        params,
-    };
+    let (config, resp) = GOVERNANCE.instantiate(
+        deps.storage,
+        deps.api,
+        &msg,
+        &msg.governance,
+        msg.params.clone(),
+    )?;
+    let reserve = optional_payment(&info, &config.params.denom)?;
     let start = env.block.height;
     let end = start
         .checked_add(config.params.epoch_blocks)
@@ -63,12 +60,8 @@ pub fn instantiate(
         fined: Uint128::zero(),
         vault_spent: Uint128::zero(),
     };
-    cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
-    CONFIG.save(deps.storage, &config)?;
     LEDGER.save(deps.storage, &ledger)?;
-    Ok(Response::new()
-        .add_attribute("action", "instantiate")
-        .add_attribute("governance", config.governance.as_str())
+    Ok(resp
         .add_attribute("denom", config.params.denom)
         .add_attribute("reserve", reserve)
         .add_attribute("epoch_ends_at", end.to_string()))
@@ -125,28 +118,13 @@ fn execute_nonpayable(
         }
         ExecuteMsg::CloseEpoch {} => record::close_epoch(deps, env),
         ExecuteMsg::Claim { epochs, limit } => claim::claim(deps, env, sender, epochs, limit),
-        ExecuteMsg::SpendVault { to, amount } => {
-            GOVERNANCE.ensure(deps.storage, &sender, "spend the vault")?;
-            with_catch_up(deps, env, |deps, env| {
-                governance::spend_vault(deps, env, to, amount)
-            })
+        msg @ (ExecuteMsg::SpendVault { .. }
+        | ExecuteMsg::UpdateParams { .. }
+        | ExecuteMsg::SetContracts { .. }
+        | ExecuteMsg::ProposeGovernance { .. }
+        | ExecuteMsg::AcceptGovernance {}) => {
+            GOVERNANCE.execute(deps, &sender, &msg, |deps, msg| sudo(deps, env, msg))
         }
-        ExecuteMsg::UpdateParams { params } => {
-            GOVERNANCE.ensure(deps.storage, &sender, "update params")?;
-            with_catch_up(deps, env, |deps, _| governance::update_params(deps, params))
-        }
-        ExecuteMsg::SetContracts {
-            staking,
-            reputation,
-            marketplace,
-        } => {
-            GOVERNANCE.ensure(deps.storage, &sender, "set contracts")?;
-            governance::set_contracts(deps, staking, reputation, marketplace)
-        }
-        ExecuteMsg::ProposeGovernance { address } => {
-            Ok(GOVERNANCE.propose(deps.storage, deps.api, &sender, &address)?)
-        }
-        ExecuteMsg::AcceptGovernance {} => Ok(GOVERNANCE.accept(deps.storage, &sender)?),
     }
 }
 
@@ -167,11 +145,9 @@ pub fn sudo(deps: DepsMut, env: Env, msg: SudoMsg) -> Result<Response, ContractE
         SudoMsg::UpdateParams { params } => {
             with_catch_up(deps, env, |deps, _| governance::update_params(deps, params))
         }
-        SudoMsg::SetContracts {
-            staking,
-            reputation,
-            marketplace,
-        } => governance::set_contracts(deps, staking, reputation, marketplace),
+        msg @ SudoMsg::SetContracts { .. } => {
+            Ok(GOVERNANCE.set_contracts(deps.storage, deps.api, &msg)?)
+        }
         SudoMsg::SpendVault { to, amount } => with_catch_up(deps, env, |deps, env| {
             governance::spend_vault(deps, env, to, amount)
         }),
@@ -205,12 +181,4 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
     Ok(bin)
 }
 
-#[cfg_attr(not(feature = "library"), entry_point)]
-pub fn migrate(
-    deps: DepsMut,
-    _env: Env,
-    _msg: MigrateMsg,
-    _info: MigrateInfo,
-) -> Result<Response, ContractError> {
-    Ok(GOVERNANCE.migrate(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?)
-}
+impulse_governance::migrate_entry_point!(GOVERNANCE);

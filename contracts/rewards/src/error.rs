@@ -1,28 +1,6 @@
-use cosmwasm_std::{OverflowError, StdError, Uint128};
-use impulse_governance::GovError;
-use impulse_types::funds::FundsError;
-use thiserror::Error;
+use cosmwasm_std::Uint128;
 
-#[derive(Error, Debug)]
-pub enum ContractError {
-    #[error("{0}")]
-    Std(#[from] StdError),
-
-    #[error("{0}")]
-    Funds(#[from] FundsError),
-
-    #[error(transparent)]
-    Gov(#[from] GovError),
-
-    #[error("arithmetic overflow: {0}")]
-    Overflow(#[from] OverflowError),
-
-    #[error("arithmetic overflow in {what}")]
-    MathOverflow { what: &'static str },
-
-    #[error("the marketplace contract is not configured")]
-    MarketplaceNotSet {},
-
+impulse_governance::contract_error! {
     #[error("contribution must be greater than zero")]
     ZeroContribution {},
 

@@ -3,18 +3,20 @@
 //! and migration are the shared controller's (`impulse-governance`).
 
 use cosmwasm_std::{Addr, BankMsg, Decimal, Deps, DepsMut, Env, Response, Uint128};
-use impulse_governance::{check_denom, in_range_dec, invalid, wire, Controller, GovError};
+use impulse_governance::{check_denom, in_range_dec, invalid, Controller, GovError};
 use impulse_types::rewards::{KpiTargets, RewardsParams};
 
 use crate::error::ContractError;
 use crate::state::{Config, CONFIG, LEDGER};
 
-pub use impulse_governance::{validate_addr, validate_opt};
+pub use impulse_governance::validate_addr;
 
-impulse_governance::governed!(Config);
+pub const CONTRACT_NAME: &str = "crates.io:impulse-rewards";
+pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// The governance role of this contract.
-pub const GOVERNANCE: Controller<Config> = Controller::new(CONFIG);
+pub const GOVERNANCE: Controller<Config> =
+    Controller::new(CONFIG, CONTRACT_NAME, CONTRACT_VERSION, validate_params);
 
 /// Only the configured marketplace reports work and jobs.
 pub fn ensure_marketplace(
@@ -22,12 +24,8 @@ pub fn ensure_marketplace(
     sender: &Addr,
     action: &'static str,
 ) -> Result<(), ContractError> {
-    let config = CONFIG.load(deps.storage)?;
-    match &config.marketplace {
-        None => Err(ContractError::MarketplaceNotSet {}),
-        Some(m) if m == sender => Ok(()),
-        Some(_) => Err(GovError::unauthorized(sender, action).into()),
-    }
+    GOVERNANCE.ensure_wired(deps.storage, "marketplace", sender, action)?;
+    Ok(())
 }
 
 fn positive_dec(name: &'static str, v: Decimal, max: Decimal) -> Result<(), GovError> {
@@ -136,55 +134,16 @@ pub fn validate_params(p: &RewardsParams, current: Option<&RewardsParams>) -> Re
 /// under the old ones (the caller advances first). New initial targets reset
 /// the open epoch's targets; a new `epoch_blocks` applies from the next epoch.
 pub fn update_params(deps: DepsMut, params: RewardsParams) -> Result<Response, ContractError> {
-    let mut config = CONFIG.load(deps.storage)?;
-    validate_params(&params, Some(&config.params))?;
-    let reset_targets = params.initial_targets != config.params.initial_targets;
+    let old_targets = CONFIG.load(deps.storage)?.params.initial_targets;
+    let reset_targets = params.initial_targets != old_targets;
+    let targets = params.initial_targets;
+    let resp = GOVERNANCE.update_params(deps.storage, params)?;
     if reset_targets {
         let mut ledger = LEDGER.load(deps.storage)?;
-        ledger.open.targets = params.initial_targets;
+        ledger.open.targets = targets;
         LEDGER.save(deps.storage, &ledger)?;
     }
-    config.params = params;
-    CONFIG.save(deps.storage, &config)?;
-    let p = &config.params;
-    Ok(Response::new()
-        .add_attribute("action", "update_params")
-        .add_attribute("epoch_blocks", p.epoch_blocks.to_string())
-        .add_attribute("max_issuance", p.max_issuance)
-        .add_attribute("m_floor", p.m_floor.to_string())
-        .add_attribute("target_growth", p.target_growth.to_string())
-        .add_attribute("split_providers", p.split.providers.to_string())
-        .add_attribute("split_verifiers", p.split.verifiers.to_string())
-        .add_attribute("split_vault", p.split.vault.to_string())
-        .add_attribute("active_rep_threshold", p.active_rep_threshold.to_string())
-        .add_attribute("targets_reset", reset_targets.to_string()))
-}
-
-pub fn set_contracts(
-    deps: DepsMut,
-    staking: Option<String>,
-    reputation: Option<String>,
-    marketplace: Option<String>,
-) -> Result<Response, ContractError> {
-    let mut config = CONFIG.load(deps.storage)?;
-    let resp = Response::new().add_attribute("action", "set_contracts");
-    let resp = wire(deps.api, resp, "staking", staking, &mut config.staking)?;
-    let resp = wire(
-        deps.api,
-        resp,
-        "reputation",
-        reputation,
-        &mut config.reputation,
-    )?;
-    let resp = wire(
-        deps.api,
-        resp,
-        "marketplace",
-        marketplace,
-        &mut config.marketplace,
-    )?;
-    CONFIG.save(deps.storage, &config)?;
-    Ok(resp)
+    Ok(resp.add_attribute("targets_reset", reset_targets.to_string()))
 }
 
 /// Send `amount` of the vault to `to` (governance only, checked by the caller).

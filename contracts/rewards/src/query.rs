@@ -16,15 +16,7 @@ use crate::governance::validate_addr;
 use crate::state::{Ledger, CONFIG, EPOCHS, LEDGER, SHARES};
 
 pub fn config(deps: Deps) -> Result<ConfigResponse, ContractError> {
-    let c = CONFIG.load(deps.storage)?;
-    Ok(ConfigResponse {
-        governance: c.governance,
-        pending_governance: c.pending_governance,
-        staking: c.staking,
-        reputation: c.reputation,
-        marketplace: c.marketplace,
-        params: c.params,
-    })
+    Ok(CONFIG.load(deps.storage)?)
 }
 
 /// The ledger as it would be after closing what has ended by now, and the

@@ -6,17 +6,11 @@
 use cosmwasm_schema::cw_serde;
 use cosmwasm_std::{Addr, Uint128, Uint256};
 use cw_storage_plus::{Item, Map};
-use impulse_types::rewards::{EpochResponse, KpiTargets, RewardsParams};
+use impulse_types::rewards::{EpochResponse, KpiTargets};
 
-#[cw_serde]
-pub struct Config {
-    pub governance: Addr,
-    pub pending_governance: Option<Addr>,
-    pub staking: Option<Addr>,
-    pub reputation: Option<Addr>,
-    pub marketplace: Option<Addr>,
-    pub params: RewardsParams,
-}
+/// The stored configuration is exactly what the `Config` query returns
+/// (the layout of 0.0.1): governance, pending hand-over, wiring, parameters.
+pub type Config = impulse_types::rewards::ConfigResponse;
 
 /// The epoch being filled. Its end is fixed when it opens, so a change of
 /// `epoch_blocks` applies from the next epoch on.

@@ -4,19 +4,17 @@
 
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
-use cosmwasm_std::{
-    to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, MigrateInfo, Reply, Response,
-};
+use cosmwasm_std::{to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Reply, Response};
 use impulse_types::funds::{must_pay, nonpayable};
 use impulse_types::staking::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg, SudoMsg};
 
 use crate::error::ContractError;
+
 use crate::governance::{self, Caller, GOVERNANCE};
-use crate::state::{Config, Totals, CONFIG, TOTALS};
+use crate::state::{Totals, CONFIG, TOTALS};
 use crate::{heartbeat, jobs, notify, provider, query, slash};
 
-pub const CONTRACT_NAME: &str = "crates.io:impulse-staking";
-pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
+pub use crate::governance::{CONTRACT_NAME, CONTRACT_VERSION};
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn instantiate(
@@ -26,23 +24,15 @@ pub fn instantiate(
     msg: InstantiateMsg,
 ) -> Result<Response, ContractError> {
     nonpayable(&info)?;
-    let params = msg.params.unwrap_or_default();
-    governance::validate_params(&params, None)?;
-    let config = Config {
-        governance: governance::validate_addr(deps.api, &msg.governance)?,
-        pending_governance: None,
-        marketplace: governance::validate_opt(deps.api, msg.marketplace.as_deref())?,
-        reputation: governance::validate_opt(deps.api, msg.reputation.as_deref())?,
-        rewards: governance::validate_opt(deps.api, msg.rewards.as_deref())?,
-        params,
-    };
-    cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
-    CONFIG.save(deps.storage, &config)?;
+    let (config, resp) = GOVERNANCE.instantiate(
+        deps.storage,
+        deps.api,
+        &msg,
+        &msg.governance,
+        msg.params.clone(),
+    )?;
     TOTALS.save(deps.storage, &Totals::default())?;
-    Ok(Response::new()
-        .add_attribute("action", "instantiate")
-        .add_attribute("governance", config.governance.as_str())
-        .add_attribute("denom", config.params.denom))
+    Ok(resp.add_attribute("denom", config.params.denom))
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
@@ -122,34 +112,22 @@ fn execute_nonpayable(
             slash::slash(deps, env, caller, &provider, evidence, kind)
         }
         ExecuteMsg::ConsumeFines { provider } => heartbeat::consume_fines(deps, sender, &provider),
-        ExecuteMsg::UpdateParams { params } => {
-            GOVERNANCE.ensure(deps.storage, &sender, "update params")?;
-            governance::update_params(deps, params)
+        msg @ (ExecuteMsg::UpdateParams { .. }
+        | ExecuteMsg::SetContracts { .. }
+        | ExecuteMsg::ProposeGovernance { .. }
+        | ExecuteMsg::AcceptGovernance {}) => {
+            GOVERNANCE.execute(deps, &sender, &msg, |deps, msg| sudo(deps, env, msg))
         }
-        ExecuteMsg::SetContracts {
-            marketplace,
-            reputation,
-            rewards,
-        } => {
-            GOVERNANCE.ensure(deps.storage, &sender, "set contracts")?;
-            governance::set_contracts(deps, marketplace, reputation, rewards)
-        }
-        ExecuteMsg::ProposeGovernance { address } => {
-            Ok(GOVERNANCE.propose(deps.storage, deps.api, &sender, &address)?)
-        }
-        ExecuteMsg::AcceptGovernance {} => Ok(GOVERNANCE.accept(deps.storage, &sender)?),
     }
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn sudo(deps: DepsMut, env: Env, msg: SudoMsg) -> Result<Response, ContractError> {
     match msg {
-        SudoMsg::UpdateParams { params } => governance::update_params(deps, params),
-        SudoMsg::SetContracts {
-            marketplace,
-            reputation,
-            rewards,
-        } => governance::set_contracts(deps, marketplace, reputation, rewards),
+        SudoMsg::UpdateParams { params } => Ok(GOVERNANCE.update_params(deps.storage, params)?),
+        msg @ SudoMsg::SetContracts { .. } => {
+            Ok(GOVERNANCE.set_contracts(deps.storage, deps.api, &msg)?)
+        }
         SudoMsg::Slash {
             provider,
             evidence,
@@ -177,12 +155,4 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
     Ok(bin)
 }
 
-#[cfg_attr(not(feature = "library"), entry_point)]
-pub fn migrate(
-    deps: DepsMut,
-    _env: Env,
-    _msg: MigrateMsg,
-    _info: MigrateInfo,
-) -> Result<Response, ContractError> {
-    Ok(GOVERNANCE.migrate(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?)
-}
+impulse_governance::migrate_entry_point!(GOVERNANCE);

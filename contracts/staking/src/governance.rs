@@ -3,21 +3,21 @@
 //! hand-over and migration are the shared controller's
 //! (`impulse-governance`).
 
-use cosmwasm_std::{Addr, Decimal, Deps, DepsMut, Response, Uint128};
-use impulse_governance::{
-    check_denom, in_range_dec, in_range_u64, invalid, wire, Controller, GovError,
-};
+use cosmwasm_std::{Addr, Decimal, Deps, Uint128};
+use impulse_governance::{check_denom, in_range_dec, in_range_u64, invalid, Controller, GovError};
 use impulse_types::staking::StakingParams;
 
 use crate::error::ContractError;
 use crate::state::{Config, CONFIG};
 
-pub use impulse_governance::{validate_addr, validate_opt};
+pub use impulse_governance::validate_addr;
 
-impulse_governance::governed!(Config);
+pub const CONTRACT_NAME: &str = "crates.io:impulse-staking";
+pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// The governance role of this contract.
-pub const GOVERNANCE: Controller<Config> = Controller::new(CONFIG);
+pub const GOVERNANCE: Controller<Config> =
+    Controller::new(CONFIG, CONTRACT_NAME, CONTRACT_VERSION, validate_params);
 
 /// Who is calling a privileged message.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,10 +44,7 @@ pub fn ensure_marketplace(
     sender: &Addr,
     action: &'static str,
 ) -> Result<(), ContractError> {
-    let config = CONFIG.load(deps.storage)?;
-    if config.marketplace.as_ref() != Some(sender) {
-        return Err(GovError::unauthorized(sender, action).into());
-    }
+    GOVERNANCE.ensure_wired(deps.storage, "marketplace", sender, action)?;
     Ok(())
 }
 
@@ -121,53 +118,6 @@ pub fn validate_params(p: &StakingParams, current: Option<&StakingParams>) -> Re
         return Err(invalid("max_active_jobs", "must be in [1, 64]"));
     }
     Ok(())
-}
-
-pub fn update_params(deps: DepsMut, params: StakingParams) -> Result<Response, ContractError> {
-    let mut config = CONFIG.load(deps.storage)?;
-    validate_params(&params, Some(&config.params))?;
-    config.params = params;
-    CONFIG.save(deps.storage, &config)?;
-    let p = &config.params;
-    Ok(Response::new()
-        .add_attribute("action", "update_params")
-        .add_attribute("min_prover_stake", p.min_prover_stake)
-        .add_attribute("min_verifier_stake", p.min_verifier_stake)
-        .add_attribute("lock_min_blocks", p.lock_min_blocks.to_string())
-        .add_attribute("unlock_blocks", p.unlock_blocks.to_string())
-        .add_attribute("heartbeat_blocks", p.heartbeat_blocks.to_string())
-        .add_attribute("heartbeat_fine", p.heartbeat_fine.to_string())
-        .add_attribute("slash_fraud", p.slash_fraud.to_string())
-        .add_attribute("slash_burn", p.slash_burn.to_string())
-        .add_attribute("slash_benign", p.slash_benign.to_string())
-        .add_attribute("ban_blocks", p.ban_blocks.to_string()))
-}
-
-pub fn set_contracts(
-    deps: DepsMut,
-    marketplace: Option<String>,
-    reputation: Option<String>,
-    rewards: Option<String>,
-) -> Result<Response, ContractError> {
-    let mut config = CONFIG.load(deps.storage)?;
-    let resp = Response::new().add_attribute("action", "set_contracts");
-    let resp = wire(
-        deps.api,
-        resp,
-        "marketplace",
-        marketplace,
-        &mut config.marketplace,
-    )?;
-    let resp = wire(
-        deps.api,
-        resp,
-        "reputation",
-        reputation,
-        &mut config.reputation,
-    )?;
-    let resp = wire(deps.api, resp, "rewards", rewards, &mut config.rewards)?;
-    CONFIG.save(deps.storage, &config)?;
-    Ok(resp)
 }
 
 #[cfg(test)]

@@ -131,11 +131,7 @@ pub fn consume_fines(
 ) -> Result<Response, ContractError> {
     let config = CONFIG.load(deps.storage)?;
     if config.rewards.as_ref() != Some(&sender) {
-        return Err(GovError::Unauthorized {
-            sender: sender.to_string(),
-            action: "consume heartbeat fines",
-        }
-        .into());
+        return Err(GovError::unauthorized(&sender, "consume heartbeat fines").into());
     }
     let addr = validate_addr(deps.api, provider)?;
     let mut p = load(deps.storage, &addr)?;

@@ -14,15 +14,7 @@ use crate::provider::load;
 use crate::state::{Provider, CONFIG, PROVIDERS, SLASH_REWARDS, TOTALS};
 
 pub fn config(deps: Deps) -> Result<ConfigResponse, ContractError> {
-    let c = CONFIG.load(deps.storage)?;
-    Ok(ConfigResponse {
-        governance: c.governance,
-        pending_governance: c.pending_governance,
-        marketplace: c.marketplace,
-        reputation: c.reputation,
-        rewards: c.rewards,
-        params: c.params,
-    })
+    Ok(CONFIG.load(deps.storage)?)
 }
 
 fn accrued(mut p: Provider, now: u64) -> Result<Provider, ContractError> {

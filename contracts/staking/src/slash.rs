@@ -210,10 +210,10 @@ pub fn slash(
             let marketplace = match &caller {
                 Caller::Marketplace(m) => m.clone(),
                 Caller::Governance => {
-                    return Err(GovError::Unauthorized {
-                        sender: config.governance.to_string(),
-                        action: "slash for a benign fault (only the marketplace holds escrows)",
-                    }
+                    return Err(GovError::unauthorized(
+                        &config.governance,
+                        "slash for a benign fault (only the marketplace holds escrows)",
+                    )
                     .into())
                 }
             };

@@ -6,20 +6,14 @@
 use cosmwasm_schema::cw_serde;
 use cosmwasm_std::{Addr, Uint128};
 use cw_storage_plus::{Item, Map};
-use impulse_types::staking::{StakingParams, UnbondingEntry};
+use impulse_types::staking::UnbondingEntry;
 use impulse_types::{Backend, Capacity};
 
 use crate::ContractError;
 
-#[cw_serde]
-pub struct Config {
-    pub governance: Addr,
-    pub pending_governance: Option<Addr>,
-    pub marketplace: Option<Addr>,
-    pub reputation: Option<Addr>,
-    pub rewards: Option<Addr>,
-    pub params: StakingParams,
-}
+/// The stored configuration is exactly what the `Config` query returns
+/// (the layout of 0.0.1): governance, pending hand-over, wiring, parameters.
+pub type Config = impulse_types::staking::ConfigResponse;
 
 /// One unstaked amount on its way out. `pending` is released linearly from
 /// `accrued_to` (never before `release_start`) to `release_end`; what has been

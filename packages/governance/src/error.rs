@@ -23,6 +23,9 @@ pub enum GovError {
     #[error("invalid address {address}: {reason}")]
     InvalidAddress { address: String, reason: String },
 
+    #[error("the {contract} contract is not configured")]
+    NotWired { contract: &'static str },
+
     #[error("cannot migrate from contract {stored} to {expected}")]
     WrongContract { stored: String, expected: String },
 

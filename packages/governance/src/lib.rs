@@ -1,54 +1,116 @@
 //! The governance controller every Impulse contract uses (protocol.md §9):
 //! who may call a privileged message, the two-step hand-over of the
 //! governance role, pointing a contract at the other contracts, parameter
-//! bounds, and cw2 migration. One error type, [`GovError`], so the four
-//! contracts say the same thing the same way.
+//! updates within bounds, and cw2 versions and migration. One error type,
+//! [`GovError`], so the four contracts say the same thing the same way.
 //!
 //! Governance reaches a contract two ways: as the configured address through
-//! `execute` (checked with [`Controller::ensure`]), or as wasmd's x/gov
-//! through `sudo` (no check: only the chain can call `sudo`). Both reach the
-//! same handlers.
+//! `execute` ([`Controller::privileged`] checks the caller and turns the
+//! message into the contract's `SudoMsg`), or as wasmd's x/gov through
+//! `sudo` (only the chain can call it). Both reach the same handlers.
 //!
-//! The governance fields stay inside each contract's `Config` (the stored
-//! layout of version 0.0.1), reached through the [`Governed`] trait.
+//! Each contract stores its `Config` query response (impulse-types) as its
+//! configuration, the layout of version 0.0.1; the controller reaches the
+//! governance fields, the parameters and the wiring through [`Governed`].
+//! [`contract_error!`] gives every contract the shared error variants and
+//! [`migrate_entry_point!`] its `migrate`.
 
 mod bounds;
+mod controller;
 mod error;
 mod migrate;
 
-use cosmwasm_std::{Addr, Api, Response, StdError, Storage};
-use cw_storage_plus::Item;
+use cosmwasm_std::{Addr, Api};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 pub use bounds::{check_denom, in_range_dec, in_range_u64, invalid};
+pub use controller::{Controller, Validate};
 pub use error::GovError;
 pub use migrate::parse_semver;
 
-/// A contract configuration that carries the governance role.
+/// A contract configuration that carries the governance role, its
+/// parameters and the addresses of the contracts it calls.
 pub trait Governed {
+    type Params: Serialize + DeserializeOwned + Default;
+    /// A configuration with no wiring yet.
+    fn new(governance: Addr, params: Self::Params) -> Self;
     fn governance(&self) -> &Addr;
     fn governance_mut(&mut self) -> &mut Addr;
     fn pending_governance_mut(&mut self) -> &mut Option<Addr>;
+    fn params(&self) -> &Self::Params;
+    fn params_mut(&mut self) -> &mut Self::Params;
+    /// The contract addresses this one calls, by name (`"staking"`, ...).
+    fn wiring_mut(&mut self) -> Vec<(&'static str, &mut Option<Addr>)>;
+    /// The address of the contract `name` this one calls, if set.
+    fn wired(&self, name: &str) -> Option<&Addr>;
 }
 
-/// Implements [`Governed`] for a config struct with `governance: Addr` and
-/// `pending_governance: Option<Addr>` fields.
-#[macro_export]
 macro_rules! governed {
-    ($config:ty) => {
-        impl $crate::Governed for $config {
-            fn governance(&self) -> &::cosmwasm_std::Addr {
+    ($config:ty, $params:ty, [$($wire:ident),*]) => {
+        impl Governed for $config {
+            type Params = $params;
+            fn new(governance: Addr, params: $params) -> Self {
+                Self {
+                    governance,
+                    pending_governance: None,
+                    $($wire: None,)*
+                    params,
+                }
+            }
+            fn governance(&self) -> &Addr {
                 &self.governance
             }
-            fn governance_mut(&mut self) -> &mut ::cosmwasm_std::Addr {
+            fn governance_mut(&mut self) -> &mut Addr {
                 &mut self.governance
             }
-            fn pending_governance_mut(&mut self) -> &mut Option<::cosmwasm_std::Addr> {
+            fn pending_governance_mut(&mut self) -> &mut Option<Addr> {
                 &mut self.pending_governance
+            }
+            fn params(&self) -> &$params {
+                &self.params
+            }
+            fn params_mut(&mut self) -> &mut $params {
+                &mut self.params
+            }
+            fn wiring_mut(&mut self) -> Vec<(&'static str, &mut Option<Addr>)> {
+                vec![$((stringify!($wire), &mut self.$wire)),*]
+            }
+            fn wired(&self, name: &str) -> Option<&Addr> {
+                match name {
+                    $(stringify!($wire) => self.$wire.as_ref(),)*
+                    _ => None,
+                }
             }
         }
     };
+}
+
+// Every contract stores its `Config` query response as its configuration.
+mod configs {
+    use super::*;
+    use impulse_types::{marketplace, reputation, rewards, staking};
+
+    governed!(
+        staking::ConfigResponse,
+        staking::StakingParams,
+        [marketplace, reputation, rewards]
+    );
+    governed!(
+        reputation::ConfigResponse,
+        reputation::ReputationParams,
+        [staking, marketplace]
+    );
+    governed!(
+        rewards::ConfigResponse,
+        rewards::RewardsParams,
+        [staking, reputation, marketplace]
+    );
+    governed!(
+        marketplace::ConfigResponse,
+        marketplace::MarketplaceParams,
+        [staking, reputation, rewards]
+    );
 }
 
 /// Validate a bech32 address. `addr_validate` also refuses a mixed- or
@@ -66,6 +128,13 @@ pub fn validate_opt(api: &dyn Api, address: Option<&str>) -> Result<Option<Addr>
     address.map(|a| validate_addr(api, a)).transpose()
 }
 
+/// The address of the contract `name` that `config` points at.
+pub fn wired<'a, C: Governed>(config: &'a C, name: &'static str) -> Result<&'a Addr, GovError> {
+    config
+        .wired(name)
+        .ok_or(GovError::NotWired { contract: name })
+}
+
 /// `Unauthorized` unless `sender` is `allowed`.
 pub fn ensure_caller(allowed: &Addr, sender: &Addr, action: &'static str) -> Result<(), GovError> {
     if sender != allowed {
@@ -74,104 +143,54 @@ pub fn ensure_caller(allowed: &Addr, sender: &Addr, action: &'static str) -> Res
     Ok(())
 }
 
-/// Point a contract at another contract (`SetContracts`): `None` keeps the
-/// current address. Adds the new address as an attribute of `resp`.
-pub fn wire(
-    api: &dyn Api,
-    resp: Response,
-    name: &str,
-    address: Option<String>,
-    slot: &mut Option<Addr>,
-) -> Result<Response, GovError> {
-    let Some(address) = address else {
-        return Ok(resp);
-    };
-    let addr = validate_addr(api, &address)?;
-    let resp = resp.add_attribute(name, addr.as_str());
-    *slot = Some(addr);
-    Ok(resp)
-}
+/// Defines a contract's `ContractError` with the variants every contract
+/// shares (storage, funds, governance, arithmetic) followed by its own.
+///
+/// ```ignore
+/// impulse_governance::contract_error! {
+///     #[error("job {job_id} not found")]
+///     JobNotFound { job_id: u64 },
+/// }
+/// ```
+#[macro_export]
+macro_rules! contract_error {
+    ($($variants:tt)*) => {
+        #[derive(::thiserror::Error, Debug)]
+        pub enum ContractError {
+            #[error("{0}")]
+            Std(#[from] ::cosmwasm_std::StdError),
 
-/// The governance role of a contract whose configuration is stored in one
-/// `Item`.
-pub struct Controller<C: 'static> {
-    config: Item<C>,
-}
+            #[error("{0}")]
+            Funds(#[from] ::impulse_types::funds::FundsError),
 
-impl<C> Controller<C>
-where
-    C: Governed + Serialize + DeserializeOwned + 'static,
-{
-    pub const fn new(config: Item<C>) -> Self {
-        Controller { config }
-    }
+            #[error(transparent)]
+            Gov(#[from] $crate::GovError),
 
-    /// The configuration, if `sender` is the governance address.
-    pub fn ensure(
-        &self,
-        storage: &dyn Storage,
-        sender: &Addr,
-        action: &'static str,
-    ) -> Result<C, GovError> {
-        let config = self.config.load(storage)?;
-        ensure_caller(config.governance(), sender, action)?;
-        Ok(config)
-    }
+            #[error("arithmetic overflow: {0}")]
+            Overflow(#[from] ::cosmwasm_std::OverflowError),
 
-    /// First step of a hand-over: governance names its successor.
-    pub fn propose(
-        &self,
-        storage: &mut dyn Storage,
-        api: &dyn Api,
-        sender: &Addr,
-        address: &str,
-    ) -> Result<Response, GovError> {
-        let mut config = self.ensure(storage, sender, "propose a new governance")?;
-        let proposed = validate_addr(api, address)?;
-        *config.pending_governance_mut() = Some(proposed.clone());
-        self.config.save(storage, &config)?;
-        Ok(Response::new()
-            .add_attribute("action", "propose_governance")
-            .add_attribute("proposed", proposed.as_str()))
-    }
+            #[error("arithmetic overflow in {what}")]
+            MathOverflow { what: &'static str },
 
-    /// Second step: only the proposed address can take the role.
-    pub fn accept(&self, storage: &mut dyn Storage, sender: &Addr) -> Result<Response, GovError> {
-        let mut config = self.config.load(storage)?;
-        match config.pending_governance_mut() {
-            None => return Err(GovError::NoPendingGovernance {}),
-            Some(p) if p != sender => {
-                return Err(GovError::unauthorized(sender, "accept governance"))
-            }
-            Some(_) => {}
+            $($variants)*
         }
-        *config.pending_governance_mut() = None;
-        let previous = std::mem::replace(config.governance_mut(), sender.clone());
-        self.config.save(storage, &config)?;
-        Ok(Response::new()
-            .add_attribute("action", "accept_governance")
-            .add_attribute("previous", previous.as_str())
-            .add_attribute("governance", sender.as_str()))
-    }
+    };
+}
 
-    /// `migrate`: refuses another contract's state and any downgrade, proves
-    /// the stored configuration still decodes, then records `version` (cw2).
-    /// wasmd lets only the contract's admin (x/gov) migrate.
-    pub fn migrate(
-        &self,
-        storage: &mut dyn Storage,
-        name: &str,
-        version: &str,
-    ) -> Result<Response, GovError> {
-        let stored = cw2::get_contract_version(storage)?;
-        migrate::check(&stored.contract, &stored.version, name, version)?;
-        self.config
-            .load(storage)
-            .map_err(|e| StdError::msg(format!("the stored configuration does not decode: {e}")))?;
-        cw2::set_contract_version(storage, name, version)?;
-        Ok(Response::new()
-            .add_attribute("action", "migrate")
-            .add_attribute("from_version", stored.version)
-            .add_attribute("to_version", version))
-    }
+/// The contract's `migrate` entry point: `controller.migrate` (refuses
+/// another contract's state and any downgrade). Expects `ContractError`,
+/// `MigrateMsg` and the controller in scope.
+#[macro_export]
+macro_rules! migrate_entry_point {
+    ($controller:expr) => {
+        #[cfg_attr(not(feature = "library"), ::cosmwasm_std::entry_point)]
+        pub fn migrate(
+            deps: ::cosmwasm_std::DepsMut,
+            _env: ::cosmwasm_std::Env,
+            _msg: MigrateMsg,
+            _info: ::cosmwasm_std::MigrateInfo,
+        ) -> Result<::cosmwasm_std::Response, ContractError> {
+            Ok($controller.migrate(deps.storage)?)
+        }
+    };
 }
