@@ -5,7 +5,7 @@
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{
-    to_json_binary, Binary, Deps, DepsMut, Env, HexBinary, MessageInfo, Reply, Response,
+    to_json_binary, Addr, Binary, Deps, DepsMut, Env, HexBinary, MessageInfo, Reply, Response,
 };
 use impulse_types::funds::{must_pay, nonpayable};
 use impulse_types::marketplace::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg, SudoMsg};
@@ -51,6 +51,9 @@ pub fn execute(
     info: MessageInfo,
     msg: ExecuteMsg,
 ) -> Result<Response, ContractError> {
+    if draws_randomness(&msg) {
+        refuse_contract(deps.as_ref(), &info.sender)?;
+    }
     match msg {
         ExecuteMsg::SubmitJob { spec } => {
             let denom = CONFIG.load(deps.storage)?.params.denom;
@@ -62,6 +65,31 @@ pub fn execute(
             execute_nonpayable(deps, env, info, other)
         }
     }
+}
+
+/// Messages that may draw a committee or a challenge in their transaction.
+fn draws_randomness(msg: &ExecuteMsg) -> bool {
+    matches!(
+        msg,
+        ExecuteMsg::SubmitJob { .. }
+            | ExecuteMsg::RunScheduler { .. }
+            | ExecuteMsg::ProcessTimeouts { .. }
+            | ExecuteMsg::RevealSecret { .. }
+            | ExecuteMsg::RevealVerdict { .. }
+            | ExecuteMsg::OpenSteps { .. }
+    )
+}
+
+/// A contract could look at the committee or challenge drawn in its own
+/// transaction and revert when it dislikes them (simulate-and-revert), so
+/// the messages that draw randomness come from accounts only.
+fn refuse_contract(deps: Deps, sender: &Addr) -> Result<(), ContractError> {
+    if deps.querier.query_wasm_contract_info(sender).is_ok() {
+        return Err(ContractError::ContractCaller {
+            sender: sender.to_string(),
+        });
+    }
+    Ok(())
 }
 
 fn execute_nonpayable(

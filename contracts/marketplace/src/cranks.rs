@@ -9,9 +9,12 @@ use impulse_types::marketplace::JobState;
 
 use crate::error::ContractError;
 use crate::external::{record_job_msg, slash_benign_msg, FeePayload};
+use crate::index;
 use crate::lifecycle::{expire, load_job, requeue};
-use crate::rounds::{evidence, finalize, start_challenge, start_verifying};
-use crate::state::{Config, Undelivered, CONFIG, DEADLINES, ROUNDS, TOTALS, UNDELIVERED};
+use crate::rounds::{close_secrets, evidence, finalize, start_challenge, start_verifying};
+use crate::state::{
+    Config, Job, Round, Undelivered, CONFIG, DEADLINES, ROUNDS, TOTALS, UNDELIVERED,
+};
 
 /// Permissionless crank: handle up to `limit` passed deadlines, oldest first.
 pub fn process_timeouts(
@@ -51,26 +54,15 @@ fn timeout(
     let now = env.block.height;
     match job.state {
         JobState::Queued => expire(deps.storage, config, &mut job, resp),
-        JobState::Assigned => {
-            // The prover missed its training deadline: benign fault.
-            let prover = job.prover.clone().expect("assigned jobs have a prover");
+        JobState::Assigned | JobState::Committed => {
             let round = ROUNDS.load(deps.storage, job_id)?;
-            let mut resp = resp;
-            if let Some(staking) = &config.staking {
-                let cost = job.price.checked_mul(Uint128::from(job.spec.hyper.steps))?;
-                resp = resp.add_submessage(slash_benign_msg(
-                    staking,
-                    &prover,
-                    evidence(&job, &round, "late", 0),
-                    job.id,
-                    cost,
-                )?);
+            if round.secrets_due.is_some() {
+                return close_secrets(deps, env, config, &mut job, round, resp);
             }
-            requeue(deps, env, config, &mut job, "training_timeout", resp)
-        }
-        JobState::Committed => {
-            let round = ROUNDS.load(deps.storage, job_id)?;
-            start_challenge(deps, env, config, &mut job, round, resp)
+            if job.state == JobState::Committed {
+                return start_challenge(deps, env, config, &mut job, round, resp);
+            }
+            training_timeout(deps, env, config, &mut job, &round, resp)
         }
         JobState::Challenged => start_verifying(deps, now, config, &mut job, resp),
         JobState::Verifying => {
@@ -80,6 +72,35 @@ fn timeout(
         // Terminal jobs hold no deadline; nothing to do.
         _ => Ok(resp),
     }
+}
+
+/// The prover missed its training deadline: a benign fault (at least
+/// staking's `min_benign_slash`), it never gets this job again, and it
+/// leaves the prover index until it advertises (shows it is alive).
+fn training_timeout(
+    deps: DepsMut,
+    env: &Env,
+    config: &Config,
+    job: &mut Job,
+    round: &Round,
+    mut resp: Response,
+) -> Result<Response, ContractError> {
+    let prover = job.prover.clone().expect("assigned jobs have a prover");
+    if let Some(staking) = &config.staking {
+        let cost = job.price.checked_mul(Uint128::from(job.spec.hyper.steps))?;
+        resp = resp.add_submessage(slash_benign_msg(
+            staking,
+            &prover,
+            evidence(env, job, round, "late", 0),
+            job.id,
+            cost,
+        )?);
+    }
+    index::suspend(deps.storage, config, &prover, env.block.height)?;
+    if !job.excluded.contains(&prover) {
+        job.excluded.push(prover);
+    }
+    requeue(deps, env, config, job, "training_timeout", resp)
 }
 
 /// Permissionless: resend undelivered fees (one `RecordJob` per job).

@@ -2,6 +2,9 @@ use cosmwasm_std::Uint128;
 use impulse_types::marketplace::JobState;
 
 impulse_governance::contract_error! {
+    #[error("{sender} may not be a contract: this message draws randomness, and a contract could revert when it dislikes the draw")]
+    ContractCaller { sender: String },
+
     #[error("invalid job: {field}: {reason}")]
     InvalidJob { field: &'static str, reason: String },
 

@@ -116,6 +116,19 @@ pub fn lock_msg(
     )
 }
 
+/// `HoldStake`: a plain message, so a job is only assigned (or escalated)
+/// if the stake backing it is held until it can be judged.
+pub fn hold_msg(staking: &Addr, provider: &Addr, until: u64) -> StdResult<CosmosMsg> {
+    wasm(
+        staking,
+        &StkMsg::HoldStake {
+            provider: provider.to_string(),
+            until,
+        },
+        vec![],
+    )
+}
+
 pub fn release_msg(staking: &Addr, provider: &Addr, job_id: u64) -> StdResult<SubMsg> {
     Ok(best_effort(
         wasm(
@@ -202,6 +215,7 @@ pub fn record_work_msg(
     provider: &Addr,
     role: WorkRole,
     contribution: Uint128,
+    fee: Uint128,
 ) -> StdResult<SubMsg> {
     Ok(best_effort(
         wasm(
@@ -210,6 +224,7 @@ pub fn record_work_msg(
                 provider: provider.to_string(),
                 role,
                 contribution,
+                fee,
             },
             vec![],
         )?,

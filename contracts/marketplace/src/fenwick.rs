@@ -1,12 +1,17 @@
 //! Verifier weights per backend in a Fenwick (binary indexed) tree stored in
 //! the contract (protocol.md section 6.4): a weight update and a weighted
 //! draw each touch `FENWICK_BITS + 1` nodes, whatever the number of
-//! verifiers. Slots are 1-based and never reused (a provider keeps its slot).
+//! verifiers. Slots are 1-based; a provider keeps its slot while it has
+//! weight, and a slot freed at weight 0 is reused first, so the
+//! `FENWICK_SIZE` slots of a backend bound the verifiers at one time, not
+//! the verifiers ever seen.
 
 use cosmwasm_std::{Addr, StdResult, Storage, Uint128};
 
 use crate::error::ContractError;
-use crate::state::{FENWICK, VSLOTS, VSLOT_COUNT};
+use cosmwasm_std::Order;
+
+use crate::state::{FENWICK, FREE_VSLOTS, VSLOTS, VSLOT_COUNT};
 
 /// log2 of the slots per backend.
 pub const FENWICK_BITS: u32 = 16;
@@ -19,14 +24,33 @@ pub fn allocate(
     b: u8,
     addr: &Addr,
 ) -> Result<Option<u32>, ContractError> {
-    let used = VSLOT_COUNT.may_load(storage, b)?.unwrap_or(0);
-    if used >= FENWICK_SIZE {
-        return Ok(None);
-    }
-    let slot = used + 1;
-    VSLOT_COUNT.save(storage, b, &slot)?;
+    let freed = FREE_VSLOTS
+        .prefix(b)
+        .keys(storage, None, None, Order::Ascending)
+        .next()
+        .transpose()?;
+    let slot = match freed {
+        Some(slot) => {
+            FREE_VSLOTS.remove(storage, (b, slot));
+            slot
+        }
+        None => {
+            let used = VSLOT_COUNT.may_load(storage, b)?.unwrap_or(0);
+            if used >= FENWICK_SIZE {
+                return Ok(None);
+            }
+            VSLOT_COUNT.save(storage, b, &(used + 1))?;
+            used + 1
+        }
+    };
     VSLOTS.save(storage, (b, slot), addr)?;
     Ok(Some(slot))
+}
+
+/// Give `slot` (weight already 0) back for reuse.
+pub fn free(storage: &mut dyn Storage, b: u8, slot: u32) -> StdResult<()> {
+    VSLOTS.remove(storage, (b, slot));
+    FREE_VSLOTS.save(storage, (b, slot), &())
 }
 
 /// Change the weight of `slot` from `old` to `new`.
@@ -112,5 +136,18 @@ mod tests {
         assert_eq!(find(&s, 0, Uint128::new(10)).unwrap(), 5);
         // other backends are separate
         assert_eq!(total(&s, 1).unwrap(), Uint128::zero());
+    }
+
+    #[test]
+    fn freed_slots_are_reused() {
+        let mut s = MockStorage::new();
+        let a = allocate(&mut s, 0, &Addr::unchecked("a")).unwrap().unwrap();
+        let b = allocate(&mut s, 0, &Addr::unchecked("b")).unwrap().unwrap();
+        free(&mut s, 0, a).unwrap();
+        assert_eq!(slot_addr(&s, 0, a).unwrap(), None);
+        let c = allocate(&mut s, 0, &Addr::unchecked("c")).unwrap().unwrap();
+        assert_eq!(c, a);
+        assert_eq!(slot_addr(&s, 0, c).unwrap(), Some(Addr::unchecked("c")));
+        assert_eq!(VSLOT_COUNT.load(&s, 0).unwrap(), b);
     }
 }

@@ -34,8 +34,9 @@ fn has_room(e: &ProviderEntry) -> bool {
 }
 
 /// Put the provider back in the indexes as it is now: the prover index if it
-/// can prove, is not banned and has room; the verifier tree with its weight.
-/// The damp is normalised to `now` (the recovery is memoryless).
+/// can prove, is not banned, not suspended and has room; the verifier tree
+/// with its weight (a slot at weight 0 is freed for reuse). The damp is
+/// normalised to `now` (the recovery is memoryless).
 pub fn reindex(
     storage: &mut dyn Storage,
     p: &MarketplaceParams,
@@ -50,7 +51,7 @@ pub fn reindex(
         PROVER_INDEX.remove(storage, (b, k, addr));
     }
     let banned = now < e.banned_until;
-    if e.can_prove && !banned && has_room(e) {
+    if e.can_prove && !banned && !e.suspended && has_room(e) {
         let key = u128::MAX - entry_rank(e, p, now);
         PROVER_INDEX.save(storage, (b, key, addr), &())?;
         e.index_key = Some(key);
@@ -74,6 +75,10 @@ pub fn reindex(
     if let Some(slot) = e.vslot {
         fenwick::set_weight(storage, b, slot, e.vweight, weight)?;
         e.vweight = weight;
+        if weight.is_zero() {
+            fenwick::free(storage, b, slot)?;
+            e.vslot = None;
+        }
     }
     Ok(())
 }
@@ -116,6 +121,7 @@ pub fn advertise(deps: DepsMut, env: Env, sender: Addr) -> Result<Response, Cont
             index_key: None,
             vslot: None,
             vweight: Uint128::zero(),
+            suspended: false,
         },
     };
     if e.backend != s.backend {
@@ -126,12 +132,15 @@ pub fn advertise(deps: DepsMut, env: Env, sender: Addr) -> Result<Response, Cont
         }
         if let Some(slot) = e.vslot.take() {
             fenwick::set_weight(deps.storage, old, slot, e.vweight, Uint128::zero())?;
+            fenwick::free(deps.storage, old, slot)?;
         }
         e.vweight = Uint128::zero();
         e.backend = s.backend;
     }
     refresh(&mut e, &s);
     e.score = score;
+    // Advertising is a signed message: the provider is alive again.
+    let resumed = std::mem::take(&mut e.suspended);
     reindex(deps.storage, &config.params, &sender, &mut e, now)?;
     PROVIDERS.save(deps.storage, &sender, &e)?;
     Ok(Response::new()
@@ -141,7 +150,8 @@ pub fn advertise(deps: DepsMut, env: Env, sender: Addr) -> Result<Response, Cont
         .add_attribute("price_per_step", e.price)
         .add_attribute("score", e.score.to_string())
         .add_attribute("indexed", e.index_key.is_some().to_string())
-        .add_attribute("verifier_weight", e.vweight))
+        .add_attribute("verifier_weight", e.vweight)
+        .add_attribute("resumed", resumed.to_string()))
 }
 
 /// The prover's job ended: free its capacity in the marketplace's accounting
@@ -183,8 +193,28 @@ pub fn punish(
     Ok(())
 }
 
-pub fn eligible(e: &ProviderEntry, job: &Job, now: u64) -> bool {
+/// A prover that timed out leaves the prover index until it advertises
+/// again: it ranks behind every provider that shows it is alive.
+pub fn suspend(
+    storage: &mut dyn Storage,
+    config: &Config,
+    addr: &Addr,
+    now: u64,
+) -> Result<(), ContractError> {
+    if let Some(mut e) = PROVIDERS.may_load(storage, addr)? {
+        e.suspended = true;
+        reindex(storage, &config.params, addr, &mut e, now)?;
+        PROVIDERS.save(storage, addr, &e)?;
+    }
+    Ok(())
+}
+
+/// Whether the cached view says `addr` may prove `job` now (a prover that
+/// failed this job never gets it again).
+pub fn eligible(addr: &Addr, e: &ProviderEntry, job: &Job, now: u64) -> bool {
     e.can_prove
+        && !e.suspended
+        && !job.excluded.contains(addr)
         && e.backend == job.spec.backend
         && e.price <= job.spec.max_price_per_step
         && e.score >= job.spec.min_reputation

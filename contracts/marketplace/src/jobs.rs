@@ -165,7 +165,7 @@ pub fn submit(
     let p = &config.params;
     let now = env.block.height;
     validate_spec(&spec, p, now)?;
-    let required = required_budget(&spec, p.verifier_price_per_step, p.protocol_fee)?.total()?;
+    let required = required_budget(&spec, p)?.total()?;
     if budget < required {
         return Err(ContractError::BudgetTooSmall {
             required,
@@ -197,6 +197,8 @@ pub fn submit(
         verifier_price: p.verifier_price_per_step,
         protocol_fee: p.protocol_fee,
         fee_to_rewards: p.fee_to_rewards,
+        escalations: p.max_escalations,
+        excluded: vec![],
     };
     JOB_STATES.save(deps.storage, (JobState::Queued.code(), id), &())?;
     QUEUE.save(deps.storage, queue_key(&job), &())?;

@@ -113,8 +113,8 @@ pub fn expire(
 /// size and `max_challenges`).
 pub fn clear_round(storage: &mut dyn Storage, job_id: u64) -> Result<(), ContractError> {
     if let Some(round) = ROUNDS.may_load(storage, job_id)? {
-        for m in &round.committee {
-            VERDICTS.remove(storage, (job_id, &m.addr));
+        for a in round.everyone() {
+            VERDICTS.remove(storage, (job_id, &a));
         }
     }
     clear_openings(storage, job_id)?;

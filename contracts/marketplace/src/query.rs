@@ -33,6 +33,7 @@ fn to_response(j: Job) -> JobResponse {
         submitted_at: j.submitted_at,
         phase_deadline: j.phase_deadline,
         density: j.density,
+        excluded_provers: j.excluded,
     }
 }
 
@@ -131,6 +132,7 @@ pub fn provider(
         indexed: e.index_key.is_some(),
         verifier_weight: e.vweight,
         active_jobs: e.active_jobs,
+        suspended: e.suspended,
     })
 }
 
@@ -168,6 +170,9 @@ pub fn round(deps: Deps, job_id: u64) -> Result<RoundResponse, ContractError> {
         challenged_steps: steps,
         opened: r.opened,
         phase_deadline: job.phase_deadline,
+        level: r.level,
+        secrets_due: r.secrets_due,
+        past_members: r.past,
     })
 }
 

@@ -9,21 +9,21 @@
 use cosmwasm_std::{Addr, Deps, DepsMut, Env, Order, Response, Uint128};
 use cw_storage_plus::Bound;
 use impulse_governance::wired;
-use impulse_protocol::{committee, deadlines, schedule};
+use impulse_protocol::{committee, deadlines, heartbeat, schedule};
 use impulse_types::common::MAX_LIMIT;
 use impulse_types::marketplace::JobState;
-use impulse_types::staking::ConfigResponse as StakingConfig;
+use impulse_types::staking::{ConfigResponse as StakingConfig, ProviderResponse};
 use impulse_types::Capacity;
 
 use crate::entropy::mix_entropy;
 use crate::error::ContractError;
-use crate::external::{lock_msg, staking_config, staking_provider};
+use crate::external::{hold_msg, lock_msg, staking_config, staking_provider};
 use crate::fenwick;
 use crate::index::{eligible, entry_rank, refresh, reindex};
 use crate::lifecycle::{expire, load_job, queue_key, set_deadline, set_state};
 use crate::state::{
-    backend_code, Config, Job, Member, ProviderEntry, Round, CONFIG, JOBS, PROVER_INDEX, PROVIDERS,
-    QUEUE, ROUNDS, SCHED_CURSOR,
+    backend_code, Config, Job, ProviderEntry, Round, CONFIG, JOBS, PROVER_INDEX, PROVIDERS, QUEUE,
+    ROUNDS, SCHED_CURSOR,
 };
 
 /// Per-transaction context: the config and, once needed, staking's config.
@@ -40,7 +40,11 @@ impl Ctx {
         }
     }
 
-    fn staking_cfg(&mut self, deps: Deps, staking: &Addr) -> Result<&StakingConfig, ContractError> {
+    pub fn staking_cfg(
+        &mut self,
+        deps: Deps,
+        staking: &Addr,
+    ) -> Result<&StakingConfig, ContractError> {
         if self.staking_cfg.is_none() {
             self.staking_cfg = Some(staking_config(deps, staking)?);
         }
@@ -48,21 +52,41 @@ impl Ctx {
     }
 }
 
-/// Draw `k` distinct verifiers of the job's backend, stake x reputation
-/// weighted, excluding `exclude`; each confirmed with staking. `None` when
-/// the draws (at most `k + max_draw_retries`) do not find `k`.
+/// A committee to draw: `size` members, the `draw`-th committee of the
+/// job's `attempt` (every new committee of an attempt, redrawn or
+/// escalated, has its own number), none of `exclude`.
+pub struct Draw<'a> {
+    pub size: usize,
+    pub attempt: u32,
+    pub draw: u32,
+    pub exclude: &'a [Addr],
+}
+
+/// Whether staking's view of a provider says it is alive: its last
+/// heartbeat is not overdue (`impulse_protocol::heartbeat`).
+pub fn alive(s: &ProviderResponse, now: u64, heartbeat_every: u64) -> bool {
+    heartbeat::missed_intervals(s.last_heartbeat, now, heartbeat_every) == 0
+}
+
+/// Draw `d.size` distinct verifiers of the job's backend, stake x
+/// reputation weighted, excluding `d.exclude`; each confirmed with staking
+/// (not banned, heartbeats not overdue). `None` when the draws (at most
+/// `size + max_draw_retries`) do not find them all.
 pub fn draw_committee(
     deps: &mut DepsMut,
     env: &Env,
-    config: &Config,
+    ctx: &mut Ctx,
     job: &Job,
-    attempt: u32,
-    draw: u32,
-    exclude: &[Addr],
+    d: &Draw,
 ) -> Result<Option<Vec<Addr>>, ContractError> {
-    let staking = wired(config, "staking")?.clone();
+    let config = ctx.config.clone();
+    let staking = wired(&config, "staking")?.clone();
+    let every = ctx
+        .staking_cfg(deps.as_ref(), &staking)?
+        .params
+        .heartbeat_blocks;
     let p = &config.params;
-    let k = job.spec.verification.committee as usize;
+    let (k, attempt, draw, exclude) = (d.size, d.attempt, d.draw, d.exclude);
     let b = backend_code(job.spec.backend);
     let now = env.block.height;
     let seed = mix_entropy(deps.storage, env, b"committee", &job.id.to_be_bytes())?;
@@ -93,14 +117,18 @@ pub fn draw_committee(
         let Some(mut e) = PROVIDERS.may_load(deps.storage, &addr)? else {
             continue;
         };
-        match staking_provider(deps.as_ref(), &staking, &addr) {
+        let live = match staking_provider(deps.as_ref(), &staking, &addr) {
             None => {
                 e.can_verify = false;
                 e.can_prove = false;
+                false
             }
-            Some(s) => refresh(&mut e, &s),
-        }
-        let ok = e.can_verify && now >= e.banned_until && e.backend == job.spec.backend;
+            Some(s) => {
+                refresh(&mut e, &s);
+                alive(&s, now, every)
+            }
+        };
+        let ok = live && e.can_verify && now >= e.banned_until && e.backend == job.spec.backend;
         reindex(deps.storage, p, &addr, &mut e, now)?;
         PROVIDERS.save(deps.storage, &addr, &e)?;
         if ok {
@@ -139,7 +167,7 @@ pub fn try_match(
     let mut ranked: Vec<(u128, Addr, ProviderEntry)> = Vec::with_capacity(keys.len());
     for (_, addr) in keys {
         let e = PROVIDERS.load(deps.storage, &addr)?;
-        if eligible(&e, &job, now) {
+        if eligible(&addr, &e, &job, now) {
             let v = entry_rank(&e, &p, now);
             ranked.push((v, addr, e));
         }
@@ -160,6 +188,7 @@ pub fn try_match(
                 refresh(&mut e, s);
                 let sp = &ctx.staking_cfg(deps.as_ref(), &staking)?.params;
                 let (max_jobs, min_stake) = (sp.max_active_jobs, sp.min_prover_stake);
+                let live = alive(s, now, sp.heartbeat_blocks);
                 // The marketplace's accounting includes locks sent earlier in
                 // this transaction, which staking has not seen yet.
                 let in_use = Capacity {
@@ -167,7 +196,7 @@ pub fn try_match(
                     devices: s.capacity_in_use.devices.max(e.used.devices),
                 };
                 let jobs = (s.active_jobs.len() as u32).max(e.active_jobs);
-                s.can_prove
+                live && s.can_prove
                     && s.stake >= min_stake
                     && now >= s.banned_until
                     && s.backend == job.spec.backend
@@ -191,16 +220,13 @@ pub fn try_match(
         .attempts
         .checked_add(1)
         .ok_or(ContractError::MathOverflow { what: "attempts" })?;
-    let Some(committee) = draw_committee(
-        &mut deps,
-        env,
-        &ctx.config,
-        &job,
+    let draw = Draw {
+        size: job.spec.verification.committee as usize,
         attempt,
-        1,
-        std::slice::from_ref(&prover),
-    )?
-    else {
+        draw: 1,
+        exclude: std::slice::from_ref(&prover),
+    };
+    let Some(committee) = draw_committee(&mut deps, env, ctx, &job, &draw)? else {
         reindex(deps.storage, &p, &prover, &mut e, now)?;
         PROVIDERS.save(deps.storage, &prover, &e)?;
         return Ok(resp.add_attribute("no_committee", job_id.to_string()));
@@ -212,8 +238,11 @@ pub fn try_match(
     job.prover = Some(prover.clone());
     job.price = e.price;
     job.assigned_at = now;
+    // The committee commits its secrets first; the prover's root may only
+    // follow them (nobody can predict the challenge when the root is fixed).
     let train = deadlines::training(now, job.spec.hyper.steps, &p)?;
-    set_deadline(deps.storage, &mut job, Some(train))?;
+    let secrets_due = deadlines::after(now, p.secret_blocks)?;
+    set_deadline(deps.storage, &mut job, Some(secrets_due))?;
     let ev = set_state(deps.storage, &mut job, JobState::Assigned, "assign")?;
     JOBS.save(deps.storage, job.id, &job)?;
     ROUNDS.save(
@@ -222,16 +251,11 @@ pub fn try_match(
         &Round {
             attempt,
             draw: 1,
-            committee: committee
-                .iter()
-                .map(|a| Member {
-                    addr: a.clone(),
-                    secret_hash: None,
-                    secret: None,
-                    verdict: None,
-                    revealed: false,
-                })
-                .collect(),
+            committee: Round::fresh_committee(committee.clone()),
+            level: 0,
+            past: vec![],
+            secrets_due: Some(secrets_due),
+            training_due: Some(train),
             root: None,
             final_model_hash: None,
             build_identity: None,
@@ -251,22 +275,28 @@ pub fn try_match(
     reindex(deps.storage, &p, &prover, &mut e, now)?;
     PROVIDERS.save(deps.storage, &prover, &e)?;
     mix_entropy(deps.storage, env, b"assign", &job.id.to_be_bytes())?;
-    resp = resp
-        .add_message(lock_msg(&staking, &prover, job.id, need)?)
-        .add_event(
-            ev.add_attribute("prover", prover.as_str())
-                .add_attribute("price_per_step", job.price)
-                .add_attribute("attempt", attempt.to_string())
-                .add_attribute(
-                    "committee",
-                    committee
-                        .iter()
-                        .map(|a| a.as_str())
-                        .collect::<Vec<_>>()
-                        .join(","),
-                )
-                .add_attribute("training_deadline", train.to_string()),
-        );
+    // Until the job is judged, nothing its prover or committee unbonds is
+    // released: every stake that backs it stays slashable.
+    let judged = deadlines::judged_by(now, job.spec.hyper.steps, &p)?;
+    resp = resp.add_message(lock_msg(&staking, &prover, job.id, need)?);
+    for who in std::iter::once(&prover).chain(committee.iter()) {
+        resp = resp.add_message(hold_msg(&staking, who, judged)?);
+    }
+    resp = resp.add_event(
+        ev.add_attribute("prover", prover.as_str())
+            .add_attribute("price_per_step", job.price)
+            .add_attribute("attempt", attempt.to_string())
+            .add_attribute(
+                "committee",
+                committee
+                    .iter()
+                    .map(|a| a.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","),
+            )
+            .add_attribute("secrets_due", secrets_due.to_string())
+            .add_attribute("training_deadline", train.to_string()),
+    );
     Ok(resp)
 }
 

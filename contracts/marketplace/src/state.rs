@@ -36,6 +36,12 @@ pub struct Job {
     pub verifier_price: Uint128,
     pub protocol_fee: Decimal,
     pub fee_to_rewards: Decimal,
+    /// Escalations budgeted at submission (`max_escalations` then).
+    #[serde(default)]
+    pub escalations: u32,
+    /// Provers that failed this job (timed out): never assigned it again.
+    #[serde(default)]
+    pub excluded: Vec<Addr>,
 }
 
 #[cw_serde]
@@ -54,6 +60,20 @@ pub struct Round {
     pub attempt: u32,
     pub draw: u32,
     pub committee: Vec<Member>,
+    /// Escalation level of `committee` (0: the job's own committee).
+    #[serde(default)]
+    pub level: u32,
+    /// Revealed members of earlier levels: their verdicts (still in
+    /// `VERDICTS`) are judged against the final decision too.
+    #[serde(default)]
+    pub past: Vec<Addr>,
+    /// While the committee collects its secrets: the last block for them.
+    #[serde(default)]
+    pub secrets_due: Option<u64>,
+    /// The prover's training deadline (the job's deadline is the secrets'
+    /// one until they are in).
+    #[serde(default)]
+    pub training_due: Option<u64>,
     pub root: Option<HexBinary>,
     pub final_model_hash: Option<HexBinary>,
     pub build_identity: Option<String>,
@@ -65,6 +85,30 @@ pub struct Round {
 impl Round {
     pub fn member_index(&self, addr: &Addr) -> Option<usize> {
         self.committee.iter().position(|m| m.addr == *addr)
+    }
+
+    /// A committee of `members` that still has to commit its secrets.
+    pub fn fresh_committee(members: Vec<Addr>) -> Vec<Member> {
+        members.into_iter().map(Member::new).collect()
+    }
+
+    /// Everyone who ever sat on this attempt's committees.
+    pub fn everyone(&self) -> Vec<Addr> {
+        let mut all = self.past.clone();
+        all.extend(self.committee.iter().map(|m| m.addr.clone()));
+        all
+    }
+}
+
+impl Member {
+    pub fn new(addr: Addr) -> Self {
+        Member {
+            addr,
+            secret_hash: None,
+            secret: None,
+            verdict: None,
+            revealed: false,
+        }
     }
 }
 
@@ -98,6 +142,10 @@ pub struct ProviderEntry {
     /// Slot in the backend's verifier tree, if it ever verified.
     pub vslot: Option<u32>,
     pub vweight: Uint128,
+    /// Timed out on a job: out of the prover index until it advertises
+    /// again (proves it is alive).
+    #[serde(default)]
+    pub suspended: bool,
 }
 
 /// What the contract owes.
@@ -143,6 +191,8 @@ pub const FENWICK: Map<(u8, u32), Uint128> = Map::new("fenwick");
 pub const VSLOTS: Map<(u8, u32), Addr> = Map::new("vslots");
 /// backend code -> slots used.
 pub const VSLOT_COUNT: Map<u8, u32> = Map::new("vslot_count");
+/// (backend code, slot) of every freed verifier slot, reused first.
+pub const FREE_VSLOTS: Map<(u8, u32), ()> = Map::new("free_vslots");
 /// The contract's entropy chain (protocol.md section 6.3).
 pub const ENTROPY: Item<HexBinary> = Item::new("entropy");
 pub const UNDELIVERED: Map<u64, Undelivered> = Map::new("undelivered");
@@ -165,6 +215,7 @@ pub const NAMESPACES: &[&str] = &[
     "fenwick",
     "vslots",
     "vslot_count",
+    "free_vslots",
     "entropy",
     "undelivered",
     "contract_info",

@@ -7,18 +7,21 @@
 //! says so in an event.
 
 use cosmwasm_std::{
-    coins, from_json, to_json_binary, Addr, BankMsg, Decimal, DepsMut, Env, Order, Reply, Response,
-    SubMsg, SubMsgResult, Uint128, WasmMsg,
+    coins, from_json, to_json_binary, Addr, BankMsg, Decimal, Deps, DepsMut, Env, Order, Reply,
+    Response, SubMsg, SubMsgResult, Uint128, WasmMsg,
 };
 use cw_storage_plus::Bound;
 use impulse_types::common::{page_limit, MAX_LIMIT};
-use impulse_types::staking::{ConsumeFinesResponse, ExecuteMsg as StakingMsg};
+use impulse_types::rewards::EpochResponse;
+use impulse_types::staking::{
+    ConsumeFinesResponse, ExecuteMsg as StakingMsg, ProviderResponse, QueryMsg as StakingQuery,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::epoch::share_payout;
 use crate::error::ContractError;
 use crate::record::catch_up;
-use crate::state::{CONFIG, EPOCHS, LEDGER, SHARES};
+use crate::state::{Config, Share, CONFIG, EPOCHS, LEDGER, SHARES};
 
 /// Reply id of the `ConsumeFines` sub-message of a claim.
 pub const REPLY_CONSUME_FINES: u64 = 1;
@@ -96,25 +99,52 @@ pub fn claim(
         }
     };
 
+    ensure_fines_cannot_be_dodged(deps.as_ref(), &config, &sender, current, selected.len())?;
+
     let mut total = Uint128::zero();
+    let mut returned = Uint128::zero();
+    let mut dust = Uint128::zero();
     for &e in &selected {
         let share = SHARES.load(deps.storage, (&sender, e))?;
         let mut record = EPOCHS
             .may_load(deps.storage, e)?
             .ok_or(ContractError::EpochNotFound { epoch: e })?;
-        let amount = share_payout(&record, share.prover, share.verifier)?;
-        record.claimed = record
-            .claimed
-            .checked_add(amount)
-            .map_err(|_| overflow("epoch claimed"))?;
+        let computed = share_payout(&record, share.prover, share.verifier)?;
+        let amount = share.capped(computed);
+        returned += computed - amount;
+        dust = dust
+            .checked_add(settle_share(&mut record, &share, computed)?)
+            .map_err(|_| overflow("dust"))?;
         EPOCHS.save(deps.storage, e, &record)?;
         SHARES.remove(deps.storage, (&sender, e));
         total = total.checked_add(amount).map_err(|_| overflow("claim"))?;
     }
+    // Out of the closed pools: the payout, what the caps return to the
+    // reserve, and the dust of the epochs this claim completed.
+    let settled = total
+        .checked_add(returned)
+        .and_then(|v| v.checked_add(dust))
+        .map_err(|_| overflow("claim"))?;
     ledger.unclaimed = ledger
         .unclaimed
-        .checked_sub(total)
+        .checked_sub(settled)
         .map_err(|_| overflow("unclaimed"))?;
+    ledger.reserve = ledger
+        .reserve
+        .checked_add(returned)
+        .map_err(|_| overflow("reserve"))?;
+    ledger.returned = ledger
+        .returned
+        .checked_add(returned)
+        .map_err(|_| overflow("returned"))?;
+    ledger.vault = ledger
+        .vault
+        .checked_add(dust)
+        .map_err(|_| overflow("vault"))?;
+    ledger.dust = ledger
+        .dust
+        .checked_add(dust)
+        .map_err(|_| overflow("dust"))?;
 
     let list = selected
         .iter()
@@ -126,7 +156,9 @@ pub fn claim(
         .add_attribute("action", "claim")
         .add_attribute("provider", sender.as_str())
         .add_attribute("epochs", list)
-        .add_attribute("amount", total);
+        .add_attribute("amount", total)
+        .add_attribute("returned_to_reserve", returned)
+        .add_attribute("dust_to_vault", dust);
 
     if total.is_zero() {
         // Shares too small to pay anything: removed, nothing sent.
@@ -166,6 +198,82 @@ pub fn claim(
                 .add_attribute("paid", total))
         }
     }
+}
+
+/// Account a claimed share in its epoch record: the pools settled by
+/// `computed` and the weights claimed. Returns the rounding dust to move to
+/// the vault once every share of the epoch has been claimed.
+fn settle_share(
+    record: &mut EpochResponse,
+    share: &Share,
+    computed: Uint128,
+) -> Result<Uint128, ContractError> {
+    record.claimed = record
+        .claimed
+        .checked_add(computed)
+        .map_err(|_| overflow("epoch claimed"))?;
+    record.claimed_providers_weight = record
+        .claimed_providers_weight
+        .checked_add(share.prover)
+        .map_err(|_| overflow("claimed weight"))?;
+    record.claimed_verifiers_weight = record
+        .claimed_verifiers_weight
+        .checked_add(share.verifier)
+        .map_err(|_| overflow("claimed weight"))?;
+    let complete = record.claimed_providers_weight >= record.providers_weight
+        && record.claimed_verifiers_weight >= record.verifiers_weight;
+    if !complete || !record.dust.is_zero() {
+        return Ok(Uint128::zero());
+    }
+    let pools = record.providers_pool + record.verifiers_pool;
+    let dust = pools.saturating_sub(record.claimed);
+    record.dust = dust;
+    Ok(dust)
+}
+
+/// A provider with unpaid heartbeat fines must claim every closed share it
+/// holds (up to a full page) in one claim: the fine is a fraction of the
+/// claim, so claiming the smallest share first would dodge it.
+fn ensure_fines_cannot_be_dodged(
+    deps: Deps,
+    config: &Config,
+    provider: &Addr,
+    current: u64,
+    claimed: usize,
+) -> Result<(), ContractError> {
+    let Some(staking) = &config.staking else {
+        return Ok(());
+    };
+    let intervals = deps
+        .querier
+        .query_wasm_smart::<ProviderResponse>(
+            staking,
+            &StakingQuery::Provider {
+                address: provider.to_string(),
+            },
+        )
+        .map(|p| p.unpaid_fine_intervals)
+        .unwrap_or(0);
+    if intervals == 0 || claimed >= MAX_LIMIT as usize {
+        return Ok(());
+    }
+    let held = SHARES
+        .prefix(provider)
+        .keys(
+            deps.storage,
+            None,
+            Some(Bound::exclusive(current)),
+            Order::Ascending,
+        )
+        .take(MAX_LIMIT as usize)
+        .count();
+    if claimed < held {
+        return Err(ContractError::FinesOutstanding {
+            intervals,
+            held: held as u32,
+        });
+    }
+    Ok(())
 }
 
 /// The inner data of a wasm execute response: wasmd (and cw-multi-test)

@@ -59,6 +59,8 @@ pub fn instantiate(
         paid: Uint128::zero(),
         fined: Uint128::zero(),
         vault_spent: Uint128::zero(),
+        returned: Uint128::zero(),
+        dust: Uint128::zero(),
     };
     LEDGER.save(deps.storage, &ledger)?;
     Ok(resp
@@ -112,9 +114,10 @@ fn execute_nonpayable(
             provider,
             role,
             contribution,
+            fee,
         } => {
             governance::ensure_marketplace(deps.as_ref(), &sender, "record work")?;
-            record::record_work(deps, env, provider, role, contribution)
+            record::record_work(deps, env, provider, role, contribution, fee)
         }
         ExecuteMsg::CloseEpoch {} => record::close_epoch(deps, env),
         ExecuteMsg::Claim { epochs, limit } => claim::claim(deps, env, sender, epochs, limit),

@@ -238,6 +238,9 @@ fn close_open(
         providers_weight: open.providers_weight,
         verifiers_weight: open.verifiers_weight,
         claimed: Uint128::zero(),
+        claimed_providers_weight: Uint256::zero(),
+        claimed_verifiers_weight: Uint256::zero(),
+        dust: Uint128::zero(),
     };
     let next_end = open
         .end_height
@@ -297,6 +300,8 @@ mod tests {
             paid: Uint128::zero(),
             fined: Uint128::zero(),
             vault_spent: Uint128::zero(),
+            returned: Uint128::zero(),
+            dust: Uint128::zero(),
         }
     }
 

@@ -25,6 +25,9 @@ impulse_governance::contract_error! {
     #[error("{provider} has no unpaid share in epoch {epoch}")]
     NoShare { provider: String, epoch: u64 },
 
+    #[error("{intervals} missed heartbeat interval(s) are unpaid: claim all {held} closed epochs at once (omit `epochs`), the fine applies to the whole claim")]
+    FinesOutstanding { intervals: u32, held: u32 },
+
     #[error("{provider} has nothing to claim in closed epochs")]
     NothingToClaim { provider: String },
 

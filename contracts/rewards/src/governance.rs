@@ -122,6 +122,27 @@ pub fn validate_params(p: &RewardsParams, current: Option<&RewardsParams>) -> Re
         return Err(invalid("split", format!("adds up to {sum}, not 1")));
     }
     in_range_dec(
+        "reward_cap_prover",
+        p.reward_cap_prover,
+        Decimal::zero(),
+        Decimal::one(),
+    )?;
+    in_range_dec(
+        "reward_cap_verifier",
+        p.reward_cap_verifier,
+        Decimal::zero(),
+        Decimal::one(),
+    )?;
+    let caps = p.reward_cap_prover + p.reward_cap_verifier;
+    if caps >= Decimal::one() {
+        return Err(invalid(
+            "reward_cap_prover",
+            format!(
+                "reward_cap_prover + reward_cap_verifier = {caps}: must stay below 1, or rewards repay the fees that bought them"
+            ),
+        ));
+    }
+    in_range_dec(
         "active_rep_threshold",
         p.active_rep_threshold,
         Decimal::zero(),

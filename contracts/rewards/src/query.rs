@@ -106,7 +106,7 @@ pub fn share(
     let share = SHARES.may_load(deps.storage, (&addr, id))?;
     let closed = record(deps, &env, id)?;
     let amount = match (&share, &closed) {
-        (Some(s), Some(r)) => epoch::share_payout(r, s.prover, s.verifier)?,
+        (Some(s), Some(r)) => s.capped(epoch::share_payout(r, s.prover, s.verifier)?),
         _ => Uint128::zero(),
     };
     let share = share.unwrap_or_default();
@@ -116,6 +116,7 @@ pub fn share(
         exists: !(share.prover.is_zero() && share.verifier.is_zero()),
         prover_weight: share.prover,
         verifier_weight: share.verifier,
+        cap: share.cap,
         amount,
         closed: closed.is_some(),
     })
@@ -151,7 +152,7 @@ pub fn claimable(
                 .cloned()
                 .ok_or(ContractError::EpochNotFound { epoch: id })?,
         };
-        let amount = epoch::share_payout(&r, s.prover, s.verifier)?;
+        let amount = s.capped(epoch::share_payout(&r, s.prover, s.verifier)?);
         total = total.checked_add(amount)?;
         entries.push(ClaimableEntry { epoch: id, amount });
     }
@@ -172,5 +173,7 @@ pub fn totals(deps: Deps) -> Result<TotalsResponse, ContractError> {
         paid: l.paid,
         fined: l.fined,
         vault_spent: l.vault_spent,
+        returned: l.returned,
+        dust: l.dust,
     })
 }

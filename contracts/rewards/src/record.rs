@@ -11,7 +11,7 @@ use impulse_types::staking::{ProviderResponse, QueryMsg as StakingQuery};
 use crate::epoch;
 use crate::error::ContractError;
 use crate::governance::validate_addr;
-use crate::state::{Config, Ledger, ACTIVE, CONFIG, EPOCHS, LEDGER, SHARES};
+use crate::state::{Config, Ledger, Share, ACTIVE, CONFIG, EPOCHS, LEDGER, SHARES};
 
 fn overflow(what: &'static str) -> ContractError {
     ContractError::MathOverflow { what }
@@ -104,6 +104,7 @@ pub fn record_work(
     provider: String,
     role: WorkRole,
     contribution: Uint128,
+    fee: Uint128,
 ) -> Result<Response, ContractError> {
     let config = CONFIG.load(deps.storage)?;
     let provider = validate_addr(deps.api, &provider)?;
@@ -143,10 +144,20 @@ pub fn record_work(
                 .map_err(|_| overflow("verifiers weight"))?;
         }
     }
+    let cap_ratio = match role {
+        WorkRole::Prover => config.params.reward_cap_prover,
+        WorkRole::Verifier => config.params.reward_cap_verifier,
+    };
+    let cap = fee.mul_floor(cap_ratio);
     if !w.is_zero() {
-        let mut share = SHARES
-            .may_load(deps.storage, (&provider, id))?
-            .unwrap_or_default();
+        let mut share = match SHARES.may_load(deps.storage, (&provider, id))? {
+            Some(s) => s,
+            None => Share {
+                cap: Some(Uint128::zero()),
+                ..Share::default()
+            },
+        };
+        share.cap = share.cap.map(|c| c.saturating_add(cap));
         match role {
             WorkRole::Prover => {
                 share.prover = share.prover.checked_add(w).map_err(|_| overflow("share"))?
@@ -172,6 +183,8 @@ pub fn record_work(
         .add_attribute("provider", provider.as_str())
         .add_attribute("role", role)
         .add_attribute("contribution", contribution)
+        .add_attribute("fee", fee)
+        .add_attribute("cap", cap)
         .add_attribute("reputation", rep.to_string())
         .add_attribute("stake", stake)
         .add_attribute("weight", w.to_string())

@@ -69,15 +69,32 @@ pub struct Ledger {
     pub paid: Uint128,
     pub fined: Uint128,
     pub vault_spent: Uint128,
+    /// Returned to the reserve: the part of capped shares above their cap.
+    #[serde(default)]
+    pub returned: Uint128,
+    /// Moved to the vault: rounding dust of fully claimed epochs.
+    #[serde(default)]
+    pub dust: Uint128,
 }
 
 /// A provider's weights in one epoch (`Rep x Contribution x Stake`, summed
-/// over its recorded work). Removed when paid, so it never pays twice.
+/// over its recorded work) and the most it may pay (the reward caps times
+/// the fees its work carried; `None` for a share recorded before caps).
+/// Removed when paid, so it never pays twice.
 #[cw_serde]
 #[derive(Default)]
 pub struct Share {
     pub prover: Uint256,
     pub verifier: Uint256,
+    #[serde(default)]
+    pub cap: Option<Uint128>,
+}
+
+impl Share {
+    /// What the share pays of `computed`, its uncapped part of the pools.
+    pub fn capped(&self, computed: Uint128) -> Uint128 {
+        self.cap.map_or(computed, |c| computed.min(c))
+    }
 }
 
 pub const CONFIG_KEY: &str = "config";

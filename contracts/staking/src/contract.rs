@@ -103,6 +103,9 @@ fn execute_nonpayable(
         ExecuteMsg::ReleaseJob { provider, job_id } => {
             jobs::release(deps, sender, &provider, job_id)
         }
+        ExecuteMsg::HoldStake { provider, until } => {
+            jobs::hold(deps, env, sender, &provider, until)
+        }
         ExecuteMsg::Slash {
             provider,
             evidence,

@@ -110,6 +110,12 @@ pub fn validate_params(p: &StakingParams, current: Option<&StakingParams>) -> Re
         Decimal::zero(),
         Decimal::one(),
     )?;
+    if p.min_benign_slash > Uint128::new(MAX_STAKE_THRESHOLD) {
+        return Err(invalid(
+            "min_benign_slash",
+            format!("must be at most {MAX_STAKE_THRESHOLD}"),
+        ));
+    }
     in_range_u64("ban_blocks", p.ban_blocks, 0, MAX_BLOCKS)?;
     if p.max_unbonding_entries == 0 || p.max_unbonding_entries > 64 {
         return Err(invalid("max_unbonding_entries", "must be in [1, 64]"));

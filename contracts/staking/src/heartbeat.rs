@@ -179,6 +179,7 @@ mod tests {
             banned_until: 0,
             active_jobs: vec![],
             unbonding: vec![],
+            held_until: 0,
         }
     }
 

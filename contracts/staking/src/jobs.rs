@@ -86,3 +86,26 @@ pub fn release(
         .add_attribute("provider", addr.as_str())
         .add_attribute("job_id", job_id.to_string()))
 }
+
+/// `HoldStake`: nothing `provider` unbonds is released before `until`.
+pub fn hold(
+    deps: DepsMut,
+    env: Env,
+    sender: Addr,
+    provider: &str,
+    until: u64,
+) -> Result<Response, ContractError> {
+    ensure_marketplace(deps.as_ref(), &sender, "hold a provider's stake")?;
+    let addr = validate_addr(deps.api, provider)?;
+    let mut p = load(deps.storage, &addr)?;
+    let now = env.block.height;
+    p.held_until = p.held_until.max(until);
+    for u in p.unbonding.iter_mut() {
+        u.hold(now, p.held_until)?;
+    }
+    PROVIDERS.save(deps.storage, &addr, &p)?;
+    Ok(Response::new()
+        .add_attribute("action", "hold_stake")
+        .add_attribute("provider", addr.as_str())
+        .add_attribute("held_until", p.held_until.to_string()))
+}

@@ -103,6 +103,7 @@ pub fn register(
         banned_until: 0,
         active_jobs: vec![],
         unbonding: vec![],
+        held_until: 0,
     };
     PROVIDERS.save(deps.storage, &sender, &provider)?;
     TOTALS.update(deps.storage, |mut t| -> Result<_, ContractError> {
@@ -241,7 +242,9 @@ pub fn unstake(
     let m = lockup_multiplier(rep, chronic)?;
     let frozen = scale_blocks(params.lock_min_blocks, m)?;
     let release = scale_blocks(params.unlock_blocks, m)?;
-    let entry = Unbonding::new(now, frozen, release, amount)?;
+    let mut entry = Unbonding::new(now, frozen, release, amount)?;
+    // Stake that backs a job stays slashable until the job is judged.
+    entry.hold(now, p.held_until)?;
 
     p.stake = remaining;
     p.unbonding.push(entry.clone());

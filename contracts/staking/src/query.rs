@@ -62,6 +62,7 @@ fn to_response(
         consecutive_misses: p.consecutive_misses,
         unpaid_fine_intervals: p.unpaid_fine_intervals,
         chronic_absence: p.chronic_absence,
+        held_until: p.held_until,
     })
 }
 

@@ -221,7 +221,8 @@ pub fn slash(
                 .checked_mul_ceil(params.slash_benign)
                 .map_err(|_| ContractError::MathOverflow {
                     what: "benign slash",
-                })?;
+                })?
+                .max(params.min_benign_slash);
             (from_stake, from_unbonding) = take_amount(&mut p, now, due)?;
             burned = Uint128::zero();
             to_committee = Uint128::zero();

@@ -79,6 +79,26 @@ impl Unbonding {
         Ok(())
     }
 
+    /// Release nothing before `until`: what is still pending at `now` waits
+    /// until then and is released over the time it had left. (What was
+    /// released before the hold was already out of reach.)
+    pub fn hold(&mut self, now: u64, until: u64) -> Result<(), ContractError> {
+        self.accrue(now)?;
+        if self.pending.is_zero() || until <= self.accrued_to.max(self.release_start) {
+            return Ok(());
+        }
+        let start = self.accrued_to.max(self.release_start);
+        let shift = until - start;
+        let add = |a: u64| {
+            a.checked_add(shift)
+                .ok_or(ContractError::MathOverflow { what: "stake hold" })
+        };
+        self.release_start = add(self.release_start.max(self.accrued_to))?;
+        self.release_end = add(self.release_end)?;
+        self.accrued_to = self.release_start;
+        Ok(())
+    }
+
     /// Stretch what is left of the lock-up (frozen part and release part) by
     /// `num/den` from `now` on, e.g. 3/2 for chronic absence.
     pub fn stretch(&mut self, now: u64, num: u64, den: u64) -> Result<(), ContractError> {
@@ -153,6 +173,10 @@ pub struct Provider {
     pub banned_until: u64,
     pub active_jobs: Vec<ActiveJob>,
     pub unbonding: Vec<Unbonding>,
+    /// Nothing unbonds before this block (`HoldStake`): the provider backs a
+    /// job whose verdict may come that late.
+    #[serde(default)]
+    pub held_until: u64,
 }
 
 impl Provider {
@@ -195,6 +219,30 @@ pub const NAMESPACES: &[&str] = &["config", "totals", "providers", "slash_reward
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_hold_delays_what_is_still_pending() {
+        // Frozen until 110, released 110..130.
+        let mut u = Unbonding::new(100, 10, 20, Uint128::new(200)).unwrap();
+        u.hold(105, 300).unwrap();
+        assert_eq!((u.release_start, u.release_end), (300, 320));
+        u.accrue(310).unwrap();
+        assert_eq!(u.released, Uint128::new(100));
+        // Half released already: the rest waits for the hold.
+        let mut u = Unbonding::new(100, 10, 20, Uint128::new(200)).unwrap();
+        u.accrue(120).unwrap();
+        assert_eq!(u.released, Uint128::new(100));
+        u.hold(120, 200).unwrap();
+        assert_eq!((u.release_start, u.release_end), (200, 210));
+        u.accrue(199).unwrap();
+        assert_eq!(u.released, Uint128::new(100));
+        u.accrue(210).unwrap();
+        assert_eq!(u.released, Uint128::new(200));
+        // A hold that ends before the release starts changes nothing.
+        let mut u = Unbonding::new(100, 10, 20, Uint128::new(200)).unwrap();
+        u.hold(100, 105).unwrap();
+        assert_eq!((u.release_start, u.release_end), (110, 130));
+    }
 
     #[test]
     fn linear_release_is_exact_at_the_end_and_never_ahead() {

@@ -4,8 +4,9 @@
 //! budgets with the same ones.
 
 use cosmwasm_std::{Decimal, Uint128};
-use impulse_types::marketplace::JobSpec;
+use impulse_types::marketplace::{JobSpec, MarketplaceParams};
 
+use crate::verdict::verifier_seats;
 use crate::Overflow;
 
 fn over(what: &'static str) -> impl Fn(cosmwasm_std::OverflowError) -> Overflow {
@@ -31,7 +32,9 @@ pub fn budgeted_replays(alpha: Decimal, steps: u64) -> Result<u64, Overflow> {
 pub struct Budget {
     /// `L * max_price_per_step`.
     pub prover: Uint128,
-    /// `(ceil(alpha * L) + 1) * k * verifier_price`.
+    /// `(ceil(alpha * L) + 1) * seats * verifier_price`, where `seats` counts
+    /// the committee and every committee it may escalate to
+    /// ([`verifier_seats`]); what escalation does not use is refunded.
     pub verification: Uint128,
     /// `ceil(prover * protocol_fee)`.
     pub fee: Uint128,
@@ -46,19 +49,21 @@ impl Budget {
     }
 }
 
-/// The escrow `spec` needs at the given verifier price and fee.
-pub fn required_budget(
-    spec: &JobSpec,
-    verifier_price: Uint128,
-    protocol_fee: Decimal,
-) -> Result<Budget, Overflow> {
+/// The escrow `spec` needs under the marketplace parameters `p`.
+pub fn required_budget(spec: &JobSpec, p: &MarketplaceParams) -> Result<Budget, Overflow> {
+    let (verifier_price, protocol_fee) = (p.verifier_price_per_step, p.protocol_fee);
+    let seats = verifier_seats(
+        spec.verification.committee,
+        p.max_escalations,
+        p.max_committee,
+    );
     let prover = spec
         .max_price_per_step
         .checked_mul(Uint128::from(spec.hyper.steps))
         .map_err(over("L * max price"))?;
     let per_verifier = Uint128::from(budgeted_replays(spec.verification.alpha, spec.hyper.steps)?);
     let verification = per_verifier
-        .checked_mul(Uint128::from(spec.verification.committee))
+        .checked_mul(Uint128::from(seats))
         .and_then(|v| v.checked_mul(verifier_price))
         .map_err(over("verification"))?;
     let fee = prover
@@ -83,6 +88,19 @@ pub fn verifier_pay(
     verifier_price
         .checked_mul(Uint128::from(paid))
         .map_err(over("verifier pay"))
+}
+
+/// The part of a settled job's protocol `fee` that each piece of its work
+/// carries into the rewards contract (where it caps the share it earns):
+/// the prover's work carries the whole fee, each of the `verifiers` paid
+/// verifiers an equal part of it.
+pub fn attribute_fee(fee: Uint128, verifiers: usize) -> (Uint128, Uint128) {
+    let per_verifier = if verifiers == 0 {
+        Uint128::zero()
+    } else {
+        fee / Uint128::from(verifiers as u64)
+    };
+    (fee, per_verifier)
 }
 
 /// How a settled job's escrow is spent.
@@ -162,13 +180,30 @@ mod tests {
     }
 
     fn required_budget_for(steps: u64, price: u128, alpha: Decimal, k: u32) -> Budget {
-        let p = impulse_types::marketplace::MarketplaceParams::default();
+        let p = MarketplaceParams {
+            max_escalations: 0,
+            ..MarketplaceParams::default()
+        };
         let mut spec = crate::tests::spec();
         spec.hyper.steps = steps;
         spec.max_price_per_step = Uint128::new(price);
         spec.verification.alpha = alpha;
         spec.verification.committee = k;
-        required_budget(&spec, p.verifier_price_per_step, p.protocol_fee).unwrap()
+        required_budget(&spec, &p).unwrap()
+    }
+
+    #[test]
+    fn escalation_seats_are_budgeted() {
+        let p = MarketplaceParams::default();
+        let spec = crate::tests::spec();
+        let b = required_budget(&spec, &p).unwrap();
+        // k = 3, one escalation to 7: ten seats of 11 replays at price 10.
+        assert_eq!(b.verification, Uint128::new(10 * 11 * 10));
+        assert_eq!(
+            attribute_fee(Uint128::new(20), 3),
+            (Uint128::new(20), Uint128::new(6))
+        );
+        assert_eq!(attribute_fee(Uint128::new(20), 0).1, Uint128::zero());
     }
 
     #[test]
@@ -176,7 +211,7 @@ mod tests {
         let mut spec = crate::tests::spec();
         spec.max_price_per_step = Uint128::MAX;
         assert_eq!(
-            required_budget(&spec, Uint128::one(), Decimal::zero()),
+            required_budget(&spec, &MarketplaceParams::default()),
             Err(Overflow {
                 what: "L * max price"
             })

@@ -29,6 +29,27 @@ pub fn training(now: u64, steps: u64, p: &MarketplaceParams) -> Result<u64, Over
         })
 }
 
+/// The last block by which a job assigned at `now` can have been judged,
+/// every window used to its end: training, secrets and their reveal, the
+/// verdict windows of the committee and of each escalation, and every new
+/// committee after a missed quorum. Stake backing the job stays slashable
+/// until then (staking's `HoldStake`).
+pub fn judged_by(now: u64, steps: u64, p: &MarketplaceParams) -> Result<u64, Overflow> {
+    let verdict = p
+        .verify_commit_blocks
+        .saturating_add(p.verify_reveal_blocks);
+    let round = p
+        .secret_blocks
+        .saturating_add(p.reveal_blocks)
+        .saturating_add(verdict);
+    let levels = verdict.saturating_mul(u64::from(p.max_escalations));
+    let redraws = round.saturating_mul(u64::from(p.max_committee_draws));
+    let tail = round.saturating_add(levels).saturating_add(redraws);
+    training(now, steps, p)?
+        .checked_add(tail)
+        .ok_or(Overflow { what: "judgement" })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -44,5 +65,7 @@ mod tests {
         );
         assert!(training(u64::MAX, 1, &p).is_err());
         assert!(after(u64::MAX, 1).is_err());
+        let judged = judged_by(1_000, 30, &p).unwrap();
+        assert!(judged > training(1_000, 30, &p).unwrap() + p.verify_reveal_blocks);
     }
 }

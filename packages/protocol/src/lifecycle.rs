@@ -4,9 +4,12 @@
 //!
 //! ```text
 //! Queued -> Assigned -> Committed -> Challenged -> Verifying -> Settled
-//!   |          |                        ^              |
-//!   |          +-> Queued / Failed / Expired           +-> Challenged (redraw)
-//!   +-> Cancelled / Expired                            +-> Queued / Failed / Expired
+//!   |          |            ^           ^              |
+//!   |          |            |           +--------------+ (escalation)
+//!   |          |            +--------------------------+ (new committee)
+//!   |          +-> Queued / Failed / Expired           +-> Queued / Failed / Expired
+//!   +-> Cancelled / Expired    (and Committed -> Queued / Failed / Expired
+//!                               when a new committee commits no secret)
 //! ```
 
 use impulse_types::marketplace::JobState::{self, *};
@@ -23,13 +26,18 @@ pub fn can_move(from: JobState, to: JobState) -> bool {
         // The prover committed, or missed its training deadline (re-queued,
         // failed after its last attempt, or expired past its deadline).
         (Assigned, Committed | Queued | Failed | Expired) => true,
-        // The secrets are in (or their window closed): the challenge is fixed.
-        (Committed, Challenged) => true,
+        // The secrets are in (or their window closed): the challenge is
+        // fixed; or a new committee never committed any secret (re-queued,
+        // failed or expired; the prover is not at fault).
+        (Committed, Challenged | Queued | Failed | Expired) => true,
         // Every verdict is committed (or the window closed).
         (Challenged, Verifying) => true,
-        // Decided: settled; fraud, withholding or no quorum (re-queued,
-        // failed or expired); or a fresh committee is drawn.
-        (Verifying, Settled | Queued | Failed | Expired | Challenged) => true,
+        // Decided: settled; fraud, withholding, an undecided step or no
+        // quorum (re-queued, failed or expired); a dispute escalates to a
+        // larger committee (Challenged, same steps); a missed quorum draws a
+        // new committee, which commits new secrets for a new challenge
+        // (Committed).
+        (Verifying, Settled | Queued | Failed | Expired | Challenged | Committed) => true,
         _ => false,
     }
 }
@@ -64,8 +72,12 @@ mod tests {
             assert!(JobState::ALL.iter().any(|to| can_move(s, *to)));
         }
         assert!(
-            !can_move(Committed, Queued),
-            "a committed job is always challenged"
+            !can_move(Challenged, Queued),
+            "a challenged job is always verified"
+        );
+        assert!(
+            !can_move(Assigned, Challenged),
+            "no challenge without a root"
         );
     }
 }

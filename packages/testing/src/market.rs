@@ -224,7 +224,7 @@ pub fn install(
 /// The smallest budget the marketplace accepts for `spec` under `p`
 /// (`impulse_protocol::budget`, the rule the contract checks).
 pub fn required_budget(spec: &JobSpec, p: &MarketplaceParams) -> u128 {
-    impulse_protocol::budget::required_budget(spec, p.verifier_price_per_step, p.protocol_fee)
+    impulse_protocol::budget::required_budget(spec, p)
         .and_then(|b| b.total())
         .expect("a budget that fits in 128 bits")
         .u128()
@@ -280,6 +280,19 @@ pub fn reveal_for(
     match mode {
         VerificationMode::Exact => (hashes, None, Some(model)),
         VerificationMode::Tolerance { .. } => {
+            // The model of the state L the prover serves: its forged state
+            // when step L is falsified, the honest one otherwise.
+            let l = *steps.last().expect("at least step L") as usize;
+            let served = if run.claimed[l] != run.honest[l] {
+                run.claimed_model
+            } else {
+                run.honest_model
+            };
+            let model = match behaviour {
+                Behaviour::Accuse => model,
+                Behaviour::Rubberstamp => run.claimed_model,
+                _ => served,
+            };
             let d = steps
                 .iter()
                 .map(|s| {
@@ -292,7 +305,7 @@ pub fn reveal_for(
                     }
                 })
                 .collect();
-            (hashes, Some(d), None)
+            (hashes, Some(d), Some(model))
         }
     }
 }
@@ -558,7 +571,7 @@ impl Suite {
     /// Every committee member commits its deterministic secret.
     pub fn commit_secrets(&mut self, id: u64) -> Result<()> {
         let r = self.round(id);
-        for m in &r.committee {
+        for m in r.committee.iter().filter(|m| m.secret_hash.is_none()) {
             let s = secret_of(id, r.attempt, &m.address);
             self.exec_market(
                 &m.address,
@@ -738,7 +751,7 @@ impl Suite {
         if self.job(id).state == JobState::Challenged {
             // Someone stayed silent: close the commit window.
             let w = self.market_params().verify_commit_blocks;
-            self.advance(w + 1);
+            self.advance_live(w + 1);
             self.process_timeouts()?;
             self.assert_invariant();
         }
@@ -746,12 +759,35 @@ impl Suite {
         let last = self.reveal_verdicts(id, run, behaviour)?;
         if self.job(id).state == JobState::Verifying {
             let w = self.market_params().verify_reveal_blocks;
-            self.advance(w + 1);
+            self.advance_live(w + 1);
             let res = self.process_timeouts()?;
             self.assert_invariant();
             return Ok(res);
         }
         last.ok_or_else(|| anyhow!("nothing revealed"))
+    }
+
+    /// `blocks` pass while every registered, unbanned provider keeps sending
+    /// heartbeats (live daemons do; the scheduler skips providers whose
+    /// heartbeats are overdue).
+    pub fn advance_live(&mut self, blocks: u64) {
+        let every = self.staking_config().params.heartbeat_blocks.max(2);
+        let mut left = blocks;
+        while left > 0 {
+            let step = left.min(every / 2);
+            self.advance(step);
+            left -= step;
+            self.heartbeats();
+        }
+    }
+
+    /// Every registered, unbanned provider sends a heartbeat now.
+    pub fn heartbeats(&mut self) {
+        for p in self.all_providers() {
+            if !p.banned {
+                self.heartbeat(&p.address).expect("heartbeat");
+            }
+        }
     }
 
     /// Send tokens to the marketplace by plain bank transfer.

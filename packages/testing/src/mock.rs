@@ -122,6 +122,7 @@ fn rewards_execute(
             provider,
             role,
             contribution,
+            fee: _,
         } => {
             if !info.funds.is_empty() {
                 return Err(StdError::msg("RecordWork takes no funds"));

@@ -275,12 +275,24 @@ impl Suite {
             .expect("set score");
     }
 
-    /// `RecordWork` from the marketplace account.
+    /// `RecordWork` from the marketplace account, carrying fees so large
+    /// that the reward cap never binds (the share arithmetic alone).
     pub fn record_work(
         &mut self,
         who: &Addr,
         role: WorkRole,
         contribution: u128,
+    ) -> Result<AppResponse> {
+        self.record_work_with_fee(who, role, contribution, u128::MAX / 4)
+    }
+
+    /// `RecordWork` whose work carried `fee` of its job's protocol fee.
+    pub fn record_work_with_fee(
+        &mut self,
+        who: &Addr,
+        role: WorkRole,
+        contribution: u128,
+        fee: u128,
     ) -> Result<AppResponse> {
         let m = self.marketplace.clone();
         self.exec_rewards(
@@ -289,6 +301,7 @@ impl Suite {
                 provider: who.to_string(),
                 role,
                 contribution: Uint128::new(contribution),
+                fee: Uint128::new(fee),
             },
             0,
         )
@@ -553,7 +566,12 @@ impl Suite {
             "rewards balance {held} != reserve {} + current pool {} + unclaimed {} + vault {} + donations {}",
             t.reserve, t.current_pool, t.unclaimed, t.vault, self.rewards_donations
         );
-        assert_eq!(t.funded, t.reserve + t.issued, "funded != reserve + issued");
+        // Capped shares return what they could not pay to the reserve.
+        assert_eq!(
+            t.funded + t.returned,
+            t.reserve + t.issued,
+            "funded + returned != reserve + issued"
+        );
 
         // Stored records only: a record that is due but not yet closed has
         // not moved anything in the totals.
@@ -573,20 +591,25 @@ impl Suite {
                 e.multiplier
             );
             assert!(
-                e.claimed <= e.providers_pool + e.verifiers_pool,
-                "epoch {} paid {} of pools {}",
+                e.claimed + e.dust <= e.providers_pool + e.verifiers_pool,
+                "epoch {} settled {} + dust {} of pools {}",
                 e.epoch,
                 e.claimed,
+                e.dust,
                 e.providers_pool + e.verifiers_pool
             );
             if self.epoch_is_stored(e.epoch) {
-                owed_by_epochs += e.providers_pool + e.verifiers_pool - e.claimed;
+                owed_by_epochs += e.providers_pool + e.verifiers_pool - e.claimed - e.dust;
                 claimed += e.claimed;
                 issued += e.issuance;
             }
         }
         assert_eq!(owed_by_epochs, t.unclaimed, "epoch pools owed != unclaimed");
-        assert_eq!(claimed, t.paid + t.fined, "claimed != paid + fined");
+        assert_eq!(
+            claimed,
+            t.paid + t.fined + t.returned,
+            "claimed != paid + fined + returned"
+        );
         assert_eq!(issued, t.issued, "sum of issuance != issued");
 
         let mut claimable = Uint128::zero();

@@ -115,7 +115,9 @@ fn a_job_pays_its_fee_into_rewards_and_its_workers_claim_their_shares() {
         .collect();
     // What the rewards contract will read at RecordWork: Rep and stake now.
     let units = s.job(id).spec.model_units as u128;
-    let prover_weight = weight(&s, &prover, L as u128 * units);
+    // Contribution is what the trainer paid (issue 14): L x price 10.
+    let _ = units;
+    let prover_weight = weight(&s, &prover, L as u128 * 10);
     let rewards_before = s.balance(&s.rewards.clone());
     let vault_before = s.rewards_totals().vault;
 
@@ -147,18 +149,19 @@ fn a_job_pays_its_fee_into_rewards_and_its_workers_claim_their_shares() {
     );
     assert!(s.market_totals().undelivered_fees.is_zero());
 
-    // RecordWork: the prover's L x units, each majority verifier's
-    // challenged x units, weighted by Rep x Stake.
+    // RecordWork: the prover's pay (L x price), each majority verifier's
+    // pay, weighted by Rep x Stake.
     let sh = s.share(&prover, epoch0);
     assert!(sh.exists && !sh.closed);
     assert_eq!(sh.prover_weight, prover_weight);
     assert!(!prover_weight.is_zero(), "a staked prover with Rep > 0");
-    assert_eq!(cur.kpis.compute_volume.u128(), L as u128 * units);
+    assert_eq!(cur.kpis.compute_volume.u128(), L as u128 * 10);
+    let verifier_pay = challenged.min(4 + 1) * 10;
     let mut verifier_weights = Uint256::zero();
     for v in &committee {
         let sh = s.share(v, epoch0);
         assert!(sh.exists, "majority verifier {v} recorded");
-        assert_eq!(sh.verifier_weight, weight(&s, v, challenged * units));
+        assert_eq!(sh.verifier_weight, weight(&s, v, verifier_pay));
         verifier_weights += sh.verifier_weight;
     }
     assert_eq!(cur.providers_weight, prover_weight);
@@ -190,8 +193,15 @@ fn a_job_pays_its_fee_into_rewards_and_its_workers_claim_their_shares() {
     assert_eq!(e.providers_weight, prover_weight);
     assert_eq!(e.verifiers_weight, verifier_weights);
 
-    // --- claims match Share / Claimable and the formula -------------
-    let expect_prover = payout(e.providers_pool, prover_weight, e.providers_weight);
+    // --- claims match Share / Claimable and the formula, capped ------
+    // A share pays at most its cap: reward_cap_prover x the job's fee for
+    // the prover, reward_cap_verifier x its part of the fee for a verifier.
+    let caps = RewardsParams::default();
+    let prover_cap = Uint128::new(fee).mul_floor(caps.reward_cap_prover).u128();
+    let verifier_cap = Uint128::new(fee / committee.len() as u128)
+        .mul_floor(caps.reward_cap_verifier)
+        .u128();
+    let expect_prover = payout(e.providers_pool, prover_weight, e.providers_weight).min(prover_cap);
     assert_eq!(s.share(&prover, epoch0).amount.u128(), expect_prover);
     assert_eq!(s.claimable(&prover).total.u128(), expect_prover);
     let (epochs, amount, fined) = s.claim_rewards_checked(&prover, None, None).unwrap();
@@ -206,7 +216,7 @@ fn a_job_pays_its_fee_into_rewards_and_its_workers_claim_their_shares() {
     let mut verifiers_paid = 0;
     for v in &committee {
         let w = s.share(v, epoch0).verifier_weight;
-        let expect = payout(e.verifiers_pool, w, e.verifiers_weight);
+        let expect = payout(e.verifiers_pool, w, e.verifiers_weight).min(verifier_cap);
         assert_eq!(s.claimable(v).total.u128(), expect);
         let (_, amount, fined) = s.claim_rewards_checked(v, None, None).unwrap();
         s.assert_invariant();
@@ -215,9 +225,14 @@ fn a_job_pays_its_fee_into_rewards_and_its_workers_claim_their_shares() {
         verifiers_paid += amount;
     }
     assert!(verifiers_paid <= e.verifiers_pool.u128());
-    assert!(
-        e.verifiers_pool.u128() - verifiers_paid < committee.len() as u128,
-        "only rounding dust stays"
+    // What the caps did not pay went back to the reserve, the dust to the
+    // vault: the epoch owes nothing any more.
+    let e = s.epoch_record(epoch0).unwrap();
+    assert!(s.rewards_totals().returned.u128() > 0, "the caps bound");
+    assert_eq!(
+        e.claimed + e.dust,
+        e.providers_pool + e.verifiers_pool,
+        "every share of the epoch settled"
     );
     // A claim never pays twice; idle providers have nothing.
     s.claim_rewards(&prover, None, None)
@@ -259,12 +274,14 @@ fn a_job_pays_its_fee_into_rewards_and_its_workers_claim_their_shares() {
     let e1 = s.epoch_record(epoch1).unwrap();
     assert_eq!(e1.jobs_settled, 1);
     assert_eq!(e1.fees_in.u128(), 20);
-    // The only prover of the epoch: the whole providers' pool is its share.
+    // The only prover of the epoch: the whole providers' pool is its share,
+    // capped at reward_cap_prover x the job's fee.
     assert_eq!(s.share(&honest, epoch1).prover_weight, e1.providers_weight);
-    assert_eq!(s.claimable(&honest).total, e1.providers_pool);
+    let cap = Uint128::new(20).mul_floor(RewardsParams::default().reward_cap_prover);
+    assert_eq!(s.claimable(&honest).total, e1.providers_pool.min(cap));
     let (_, amount, fined) = s.claim_rewards_checked(&honest, None, None).unwrap();
     s.assert_invariant();
-    assert_eq!(amount, e1.providers_pool.u128());
+    assert_eq!(amount, e1.providers_pool.min(cap).u128());
     println!("epoch {epoch1}: honest prover claimed {amount} (fined {fined})");
 }
 
@@ -534,7 +551,10 @@ fn run_sequence(ops: &[Op], coverage: &Coverage) -> Result<(), TestCaseError> {
         }
     }
     let t = s.rewards_totals();
-    prop_assert!(t.issued <= t.funded, "issuance never exceeds the reserve");
+    prop_assert!(
+        t.issued <= t.funded + t.returned,
+        "issuance never exceeds the reserve"
+    );
     prop_assert!(
         t.unclaimed.u128() <= s.all_epochs().len() as u128 * 2 * s.all_providers().len() as u128,
         "only rounding dust stays unclaimed: {}",

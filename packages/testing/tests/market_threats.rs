@@ -282,7 +282,10 @@ fn grinding_the_commitment_cannot_choose_the_challenge() {
         },
         0,
     )
-    .must_fail(&s, "is committed; this needs assigned");
+    .must_fail(
+        &s,
+        "is committed; this needs a committee collecting its secrets",
+    );
     // a wrong secret is refused
     s.exec_market(
         &m,
@@ -360,8 +363,12 @@ fn a_committee_without_quorum_is_redrawn_once_then_the_job_requeued_unpunished()
     let run = Run::honest(13, L);
     let silent = [Behaviour::Honest, Behaviour::Silent, Behaviour::Silent];
     let res = s.drive(id, &run, &silent).unwrap();
-    assert!(moved_to(&res, id, JobState::Challenged), "redrawn");
+    // A new committee commits new secrets for a new challenge (the old
+    // openings are public).
+    assert!(moved_to(&res, id, JobState::Committed), "redrawn");
     assert_eq!(s.round(id).draw, 2);
+    s.commit_secrets(id).unwrap();
+    s.reveal_secrets(id, &[0, 1, 2]).unwrap();
     // the new committee also fails
     s.commit_verdicts(id, &run, &silent).unwrap();
     s.advance(s.market_params().verify_commit_blocks + 1);
@@ -393,7 +400,9 @@ fn a_redrawn_committee_settles_the_job() {
         &[Behaviour::Silent, Behaviour::Silent, Behaviour::Honest],
     )
     .unwrap();
-    assert_eq!(s.job(id).state, JobState::Challenged);
+    assert_eq!(s.job(id).state, JobState::Committed);
+    s.commit_secrets(id).unwrap();
+    s.reveal_secrets(id, &[0, 1, 2]).unwrap();
     s.commit_verdicts(id, &run, &[]).unwrap();
     s.open_all(id, &run).unwrap();
     let res = s.reveal_verdicts(id, &run, &[]).unwrap().unwrap();

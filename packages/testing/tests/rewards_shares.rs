@@ -157,16 +157,15 @@ fn shares_follow_rep_times_contribution_times_stake() {
         assert_eq!(paid[i], expected, "{} is paid its share", cp.name);
         assert_eq!(attr(&res, "fine").as_deref(), Some("0"));
     }
-    assert_eq!(
-        s.rewards_totals().vault,
-        vault_before,
-        "no fines, nothing to the vault"
-    );
-    // Payouts round down: at most one unit of dust per claimant stays owed.
+    // Payouts round down: at most one unit of dust per claimant; once every
+    // share of the epoch is claimed the dust goes to the vault (no fines
+    // here, so that is all the vault gets).
     let rec = s.epoch_record(epoch).unwrap();
     let dust = (pp + vp) - paid.iter().sum::<u128>();
     assert!(dust <= 6, "dust {dust}");
-    assert_eq!(s.rewards_totals().unclaimed.u128(), dust);
+    assert_eq!(s.rewards_totals().unclaimed.u128(), 0);
+    assert_eq!(s.rewards_totals().vault.u128(), vault_before.u128() + dust);
+    assert_eq!(rec.dust.u128(), dust);
     assert_eq!(rec.claimed.u128(), paid.iter().sum::<u128>());
 
     let share = |i: usize| paid[i] as f64 / pp as f64;
@@ -221,21 +220,30 @@ fn heartbeat_fines_are_taken_at_claim_once_and_go_to_the_vault() {
 
     let owed = s.claimable(&a).entries;
     assert_eq!(owed.len(), 2);
-    let amount = owed[0].amount.u128();
+    // Claiming the smallest share first would dodge most of the fine: a
+    // claim while fines are unpaid takes every closed share (issue 14).
+    s.rewards_rejects(
+        |s| s.claim_rewards(&a, Some(vec![e0]), None),
+        "claim all 2 closed epochs at once",
+    );
+    let amount = owed.iter().map(|e| e.amount.u128()).sum::<u128>();
     let vault = s.rewards_totals().vault;
     let before = s.balance(&a);
-    let res = s.claim_rewards(&a, Some(vec![e0]), None).must(&s);
+    let res = s.claim_rewards(&a, Some(vec![e0, e1]), None).must(&s);
     let fined = (amount * 5).div_ceil(100);
     assert_eq!(s.balance(&a) - before, amount - fined, "5 x 1% fined");
     assert_eq!(attr(&res, "fine").as_deref(), Some("0.05"));
-    assert_eq!(s.rewards_totals().vault.u128(), vault.u128() + fined);
+    assert!(s.rewards_totals().vault.u128() >= vault.u128() + fined);
     assert_eq!(s.rewards_totals().fined.u128(), fined);
     assert_eq!(s.provider(&a).unpaid_fine_intervals, 0, "consumed");
 
-    // The next claim is not fined again; b was never fined.
+    // More work, another epoch: not fined again; b was never fined.
+    s.heartbeat(&a).must(&s);
+    s.record_work(&a, WorkRole::Prover, 1_000).must(&s);
+    close(&mut s);
     let amount1 = s.claimable(&a).total.u128();
     let before = s.balance(&a);
-    s.claim_rewards(&a, Some(vec![e1]), None).must(&s);
+    s.claim_rewards(&a, None, None).must(&s);
     assert_eq!(s.balance(&a) - before, amount1);
     let before = s.balance(&b);
     let all = s.claimable(&b).total.u128();

@@ -28,6 +28,14 @@ fn suite() -> Suite {
     SuiteBuilder::new().reputation(ReputationKind::Real).build()
 }
 
+/// The suite without the benign-slash floor: tests of the 5% arithmetic.
+fn suite_no_floor() -> Suite {
+    SuiteBuilder::new()
+        .reputation(ReputationKind::Real)
+        .staking_params(|p| p.min_benign_slash = Uint128::zero())
+        .build()
+}
+
 fn u(v: u128) -> Uint128 {
     Uint128::new(v)
 }
@@ -788,7 +796,7 @@ fn checklist_04_funds_are_checked_on_every_message() {
 
 #[test]
 fn checklist_05_repeated_claims_and_evidence_never_pay_twice() {
-    let mut s = suite();
+    let mut s = suite_no_floor();
     let a = s.addr("alice");
     let bad = s.addr("bad");
     let v = s.addr("verifier");
@@ -995,7 +1003,7 @@ fn checklist_07_round_trips_never_return_more_than_was_put_in() {
 
 #[test]
 fn checklist_07_slashing_tiny_amounts_rounds_against_the_offender() {
-    let mut s = suite();
+    let mut s = suite_no_floor();
     let a = s.addr("alice");
     s.register(&a, VERIFIER + 1).must(&s);
     let m = s.marketplace.clone();
@@ -1190,6 +1198,7 @@ fn checklist_12_providers_query_caps_at_max_limit_and_paginates() {
 fn checklist_13_a_failing_reputation_contract_blocks_nothing() {
     let mut s = SuiteBuilder::new()
         .reputation(ReputationKind::Failing)
+        .staking_params(|p| p.min_benign_slash = Uint128::zero())
         .build();
     let a = s.addr("alice");
     let v = s.addr("verifier");

@@ -1043,8 +1043,39 @@ fn same_evidence_slashes_once() {
 }
 
 #[test]
-fn benign_slash_pays_ceil_five_percent_of_compute_cost_to_the_marketplace() {
+fn a_benign_fault_costs_at_least_the_floor_and_never_more_than_the_stake() {
+    // Issue 14: a timeout of a price-1 job must not be free.
     let mut s = suite();
+    let floor = s.staking_config().params.min_benign_slash;
+    let a = s.addr("alice");
+    s.register(&a, PROVER).must(&s);
+    let res = s.slash_benign(&a, "timeout/job-1", 1, 20).must(&s);
+    assert_eq!(attr(&res, "to_escrow"), Some(floor.to_string()));
+    assert_eq!(s.provider(&a).stake, u(PROVER) - floor);
+    // 5% of a large cost is above the floor: the 5% applies.
+    let res = s.slash_benign(&a, "timeout/job-2", 2, 100_000_000).must(&s);
+    assert_eq!(attr(&res, "to_escrow"), Some("5000000".to_string()));
+    // A floor above the stake takes the stake, never more.
+    let b = s.addr("bob");
+    s.register(&b, VERIFIER).must(&s);
+    s.sudo_staking(&SudoMsg::UpdateParams {
+        params: StakingParams {
+            min_benign_slash: Uint128::new(VERIFIER * 2),
+            ..s.staking_config().params
+        },
+    })
+    .must(&s);
+    s.slash_benign(&b, "timeout/job-3", 3, 1).must(&s);
+    assert!(s.provider(&b).stake.is_zero());
+    s.assert_invariant();
+}
+
+#[test]
+fn benign_slash_pays_ceil_five_percent_of_compute_cost_to_the_marketplace() {
+    let mut s = SuiteBuilder::new()
+        .reputation(ReputationKind::Real)
+        .staking_params(|p| p.min_benign_slash = Uint128::zero())
+        .build();
     let a = s.addr("alice");
     s.register(&a, PROVER).must(&s);
     let m = s.marketplace.clone();

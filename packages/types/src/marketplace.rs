@@ -63,6 +63,24 @@ pub struct MarketplaceParams {
     /// score is 0 until they have earned work, can still be ranked and drawn.
     /// The job's `min_reputation` is always checked against the real score.
     pub score_floor: Decimal,
+    /// Window (blocks) in which a committee commits its secrets, before the
+    /// prover may post its root (at assignment, and again for a new
+    /// committee after a missed quorum). Members that miss it are faulted
+    /// and replaced.
+    #[serde(default = "default_secret_blocks")]
+    pub secret_blocks: u64,
+    /// Fresh, larger committees (`2k + 1`, at most `max_committee`) a job
+    /// escalates to when its committee disagrees. Budgeted at submission.
+    #[serde(default = "default_max_escalations")]
+    pub max_escalations: u32,
+}
+
+fn default_secret_blocks() -> u64 {
+    20
+}
+
+fn default_max_escalations() -> u32 {
+    1
 }
 
 impl Default for MarketplaceParams {
@@ -90,6 +108,8 @@ impl Default for MarketplaceParams {
             verify_reveal_blocks: 100,
             max_committee_draws: 2,
             score_floor: Decimal::percent(1),
+            secret_blocks: default_secret_blocks(),
+            max_escalations: default_max_escalations(),
         }
     }
 }
@@ -203,18 +223,22 @@ pub enum ExecuteMsg {
     /// Trainer: cancel a queued job (full refund).
     CancelJob { job_id: u64 },
     /// A registered staking provider: (re)enter the scheduler's index with
-    /// what staking and reputation say now.
+    /// what staking and reputation say now (also how a provider that timed
+    /// out shows it is back).
     Advertise {},
     /// Permissionless crank: try to match up to `limit` queued jobs (from
-    /// where the last run stopped; expired ones are expired).
+    /// where the last run stopped; expired ones are expired). Like every
+    /// message that may draw randomness, refused from a contract.
     RunScheduler { limit: Option<u32> },
     /// Permissionless crank: handle up to `limit` passed deadlines.
     ProcessTimeouts { limit: Option<u32> },
-    /// Committee member, while `Assigned`: commit to a secret, 32-byte
-    /// `secret_commitment(secret)`.
+    /// Committee member, while its committee collects secrets (`Assigned`,
+    /// or `Committed` after a new draw): commit to a secret, 32-byte
+    /// `secret_commitment(secret)`, within `secret_blocks`.
     CommitSecret { job_id: u64, secret_hash: HexBinary },
-    /// Prover, while `Assigned`: the Merkle root of `h_0..h_L`, the final model
-    /// hash, and the engine build and backend it ran.
+    /// Prover, while `Assigned` and once every committee member has committed
+    /// its secret (or the secret window has closed): the Merkle root of
+    /// `h_0..h_L`, the final model hash, and the engine build and backend.
     CommitResult {
         job_id: u64,
         root: HexBinary,
@@ -229,6 +253,9 @@ pub enum ExecuteMsg {
     CommitVerdict { job_id: u64, commitment: HexBinary },
     /// Committee member, while `Verifying`: open the verdict. `hashes` and
     /// `distances` (tolerance mode) follow the challenged steps' order.
+    /// `model_hash` is required: in exact mode the hash of the replayed final
+    /// model, in tolerance mode the hash of the model of the state `L` the
+    /// prover served; both must equal the committed final model hash.
     RevealVerdict {
         job_id: u64,
         hashes: Vec<HexBinary>,
@@ -403,6 +430,8 @@ pub struct JobResponse {
     pub phase_deadline: Option<u64>,
     /// Value density used to order the queue (budget per L x model unit).
     pub density: Uint128,
+    /// Provers that failed this job (timed out); never assigned it again.
+    pub excluded_provers: Vec<Addr>,
 }
 
 #[cw_serde]
@@ -444,6 +473,8 @@ pub struct ProviderEntryResponse {
     /// Weight in the committee draw (stake x score), 0 when not a verifier.
     pub verifier_weight: Uint128,
     pub active_jobs: u32,
+    /// Timed out on a job: out of the prover index until it advertises again.
+    pub suspended: bool,
 }
 
 #[cw_serde]
@@ -472,6 +503,14 @@ pub struct RoundResponse {
     /// How many of them the prover has opened.
     pub opened: u32,
     pub phase_deadline: Option<u64>,
+    /// Escalation level: 0 for the first committee, `n` after `n` escalations
+    /// to a fresh, larger committee (same challenged steps).
+    pub level: u32,
+    /// While the committee collects its secrets: the last block to commit one.
+    pub secrets_due: Option<u64>,
+    /// Members of earlier levels whose verdicts are judged against the final
+    /// decision too.
+    pub past_members: Vec<Addr>,
 }
 
 #[cw_serde]

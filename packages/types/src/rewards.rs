@@ -84,6 +84,24 @@ pub struct RewardsParams {
     /// A prover counts as an active high-reputation provider when its Rep
     /// is strictly above this at the time its work is recorded.
     pub active_rep_threshold: Decimal,
+    /// A prover's share of an epoch pays at most this times the protocol
+    /// fees of the jobs it proved in it; the rest returns to the reserve.
+    #[serde(default = "default_reward_cap_prover")]
+    pub reward_cap_prover: Decimal,
+    /// A verifier's share pays at most this times its part of the fees of
+    /// the jobs it verified (a job's fee split evenly among its paid
+    /// verifiers). `reward_cap_prover + reward_cap_verifier < 1`, so rewards
+    /// never repay the fees that bought them (no wash trading).
+    #[serde(default = "default_reward_cap_verifier")]
+    pub reward_cap_verifier: Decimal,
+}
+
+fn default_reward_cap_prover() -> Decimal {
+    Decimal::percent(50)
+}
+
+fn default_reward_cap_verifier() -> Decimal {
+    Decimal::percent(25)
 }
 
 impl Default for RewardsParams {
@@ -112,6 +130,8 @@ impl Default for RewardsParams {
                 vault: Decimal::percent(10),
             },
             active_rep_threshold: Decimal::percent(80),
+            reward_cap_prover: default_reward_cap_prover(),
+            reward_cap_verifier: default_reward_cap_verifier(),
         }
     }
 }
@@ -132,15 +152,23 @@ pub struct InstantiateMsg {
     pub params: Option<RewardsParams>,
 }
 
+// Messages are decoded once per transaction; boxing the parameters would
+// only make every caller's code noisier.
+#[allow(clippy::large_enum_variant)]
 #[cw_serde]
 pub enum ExecuteMsg {
     /// Marketplace only, no funds: `provider` did verified work in the current epoch.
-    /// `contribution` = verified training steps x the job's `model_units` (prover: the
-    /// job's L steps; verifier: the challenged steps it replayed and voted with the majority on).
+    /// `contribution` is what the trainer paid for it (uimp: the prover's `L x price`, a
+    /// verifier's pay for its replays), so reward weight can only be bought by paying.
+    /// `fee` is the part of the job's protocol fee that this work carries: the share's
+    /// payout is capped at `reward_cap_prover` (or `_verifier`) times the fees recorded,
+    /// so what a share earns never exceeds what the work cost someone in fees.
     RecordWork {
         provider: String,
         role: WorkRole,
         contribution: Uint128,
+        #[serde(default)]
+        fee: Uint128,
     },
     /// Marketplace only: a job ended. Funds sent must be exactly `to_pool + to_vault`
     /// in the denom (no funds when both are zero): `to_pool` joins the current epoch's
@@ -182,6 +210,7 @@ pub enum ExecuteMsg {
 }
 
 /// Entry point for wasmd's x/gov (proposals of type `sudo`).
+#[allow(clippy::large_enum_variant)]
 #[cw_serde]
 pub enum SudoMsg {
     UpdateParams {
@@ -291,8 +320,17 @@ pub struct EpochResponse {
     /// Sum of the provers' `Rep x Contribution x Stake`.
     pub providers_weight: Uint256,
     pub verifiers_weight: Uint256,
-    /// Paid out of `providers_pool + verifiers_pool` so far (fines included).
+    /// Settled out of `providers_pool + verifiers_pool` so far: paid (fines
+    /// included) plus what reward caps returned to the reserve.
     pub claimed: Uint128,
+    /// Weights of the shares claimed so far; when both reach the totals the
+    /// rounding dust left in the pools goes to the vault (`dust`).
+    #[serde(default)]
+    pub claimed_providers_weight: Uint256,
+    #[serde(default)]
+    pub claimed_verifiers_weight: Uint256,
+    #[serde(default)]
+    pub dust: Uint128,
 }
 
 #[cw_serde]
@@ -329,7 +367,10 @@ pub struct ShareResponse {
     pub exists: bool,
     pub prover_weight: Uint256,
     pub verifier_weight: Uint256,
-    /// Payout before fines; 0 while the epoch is open.
+    /// Most the share can pay: the reward caps times the fees its work
+    /// carried (`None` for a share recorded before caps existed).
+    pub cap: Option<Uint128>,
+    /// Payout before fines (capped); 0 while the epoch is open.
     pub amount: Uint128,
     pub closed: bool,
 }
@@ -368,6 +409,10 @@ pub struct TotalsResponse {
     pub fined: Uint128,
     /// Ever spent from the vault by governance.
     pub vault_spent: Uint128,
+    /// Ever returned to the reserve: the part of capped shares above their cap.
+    pub returned: Uint128,
+    /// Ever moved to the vault as rounding dust of fully claimed epochs.
+    pub dust: Uint128,
 }
 
 /// The marketplace-only subset of [`ExecuteMsg`], with the same JSON: what
@@ -379,6 +424,8 @@ pub enum RewardsHookMsg {
         provider: String,
         role: WorkRole,
         contribution: Uint128,
+        #[serde(default)]
+        fee: Uint128,
     },
     /// See [`ExecuteMsg::RecordJob`].
     RecordJob {
@@ -399,11 +446,13 @@ mod hook_tests {
             provider: "p".into(),
             role: WorkRole::Verifier,
             contribution: Uint128::new(7),
+            fee: Uint128::new(1),
         };
         let full = ExecuteMsg::RecordWork {
             provider: "p".into(),
             role: WorkRole::Verifier,
             contribution: Uint128::new(7),
+            fee: Uint128::new(1),
         };
         assert_eq!(
             cosmwasm_std::to_json_string(&hook).unwrap(),

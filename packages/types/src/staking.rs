@@ -37,12 +37,20 @@ pub struct StakingParams {
     /// Fraction of a job's compute cost taken from stake for a benign fault
     /// and paid to the job's escrow.
     pub slash_benign: Decimal,
+    /// The least a benign fault costs (uimp, capped by the stake), so that a
+    /// timeout on a cheap job is never free.
+    #[serde(default = "default_min_benign_slash")]
+    pub min_benign_slash: Uint128,
     /// Blocks a provider convicted of fraud is barred from new work.
     pub ban_blocks: u64,
     /// Most unbonding entries a provider may hold at once (bounds every loop).
     pub max_unbonding_entries: u32,
     /// Most jobs a provider may hold at once (bounds every loop).
     pub max_active_jobs: u32,
+}
+
+fn default_min_benign_slash() -> Uint128 {
+    Uint128::new(1_000_000)
 }
 
 impl Default for StakingParams {
@@ -60,6 +68,7 @@ impl Default for StakingParams {
             slash_fraud: Decimal::percent(75),
             slash_burn: Decimal::percent(50),
             slash_benign: Decimal::percent(5),
+            min_benign_slash: default_min_benign_slash(),
             ban_blocks: 100_000,
             max_unbonding_entries: 16,
             max_active_jobs: 16,
@@ -136,6 +145,11 @@ pub enum ExecuteMsg {
     },
     /// Marketplace only: free the capacity held for `job_id`.
     ReleaseJob { provider: String, job_id: u64 },
+    /// Marketplace only: `provider` serves a job (as prover or committee
+    /// member) whose verdict may come as late as block `until`. Until then
+    /// nothing it unbonds is released (existing unbonding entries included),
+    /// so every token it had at stake stays slashable for that verdict.
+    HoldStake { provider: String, until: u64 },
     /// Marketplace or governance only. `evidence` names the offence; the same
     /// evidence never slashes twice.
     Slash {
@@ -243,6 +257,9 @@ pub struct ProviderResponse {
     pub unpaid_fine_intervals: u32,
     /// Whether the chronic-absence lock-up multiplier applies.
     pub chronic_absence: bool,
+    /// Nothing it unbonds is released before this block (it serves a job
+    /// whose verdict may come that late); 0 when nothing holds it.
+    pub held_until: u64,
 }
 
 #[cw_serde]

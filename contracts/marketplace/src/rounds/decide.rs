@@ -1,27 +1,28 @@
-//! The decision (protocol.md §6.6): the majority verdict per challenged
-//! step (`impulse_protocol::verdict`), the penalties, a fresh committee when
-//! the quorum was missed, or the settlement and its payouts.
+//! The decision (protocol.md §6.6, `impulse_protocol::verdict`). A
+//! committee that misses its quorum is replaced by a new one, which draws a
+//! new challenge. A committee that agrees decides. A dispute (any verdict
+//! against another, a tie included) escalates to a fresh committee of
+//! `2k + 1` that judges the same steps; at the last level the strict
+//! majority per step decides and a step without one is undecided (never
+//! paid). Everyone who voted against a decision, at any level, is slashed
+//! as for fraud; the job settles only when every step is decided honest.
 
-use cosmwasm_std::{coins, Addr, BankMsg, Decimal, DepsMut, Env, HexBinary, Response, Uint128};
-use impulse_protocol::{budget, verdict};
+use cosmwasm_std::{Addr, DepsMut, Env, HexBinary, Response};
+use impulse_protocol::verdict::{self, Outcome};
 use impulse_types::marketplace::{JobState, VerificationMode};
-use impulse_types::rewards::{JobOutcome, WorkRole};
 
-use super::{after, evidence, verifier_pay};
+use super::settle::settle;
+use super::{after, evidence, hold_new_members, judged_from, verifier_pay};
 use crate::error::ContractError;
-use crate::external::{
-    record_job_msg, record_work_msg, release_msg, reputation_job_msg, slash_benign_msg,
-    slash_fraud_msg, FeePayload,
-};
+use crate::external::{slash_benign_msg, slash_fraud_msg};
 use crate::index;
-use crate::lifecycle::{clear_openings, close_with_refund, requeue, set_deadline, set_state};
-use crate::scheduler;
-use crate::state::{
-    Config, Job, Member, Round, Undelivered, Verdict, CHALLENGES, JOBS, OPENINGS, ROUNDS, TOTALS,
-    UNDELIVERED, VERDICTS,
-};
+use crate::lifecycle::{clear_openings, requeue, set_deadline, set_state};
+use crate::scheduler::{draw_committee, Ctx, Draw};
+use crate::state::{Config, Job, Round, Verdict, CHALLENGES, JOBS, OPENINGS, ROUNDS, VERDICTS};
 
-/// Whether verifier `v` says step `j` (step number `step`) is wrong.
+/// Whether verifier `v` says step `j` (step number `step`) is wrong. At the
+/// last step both modes also compare the model hash the verifier reports
+/// with the committed final model hash.
 fn says_mismatch(
     job: &Job,
     round: &Round,
@@ -30,50 +31,70 @@ fn says_mismatch(
     step: u64,
     opened: &HexBinary,
 ) -> bool {
-    match &job.spec.verification.mode {
-        VerificationMode::Exact => {
-            let hash_differs = v.hashes.get(j) != Some(opened);
-            let model_differs = step == job.spec.hyper.steps
-                && v.model_hash.as_ref() != round.final_model_hash.as_ref();
-            hash_differs || model_differs
-        }
+    let model_differs =
+        step == job.spec.hyper.steps && v.model_hash.as_ref() != round.final_model_hash.as_ref();
+    let state_differs = match &job.spec.verification.mode {
+        VerificationMode::Exact => v.hashes.get(j) != Some(opened),
         VerificationMode::Tolerance { tau } => v
             .distances
             .as_ref()
             .and_then(|d| d.get(j))
             .is_none_or(|d| d > tau),
-    }
+    };
+    state_differs || model_differs
 }
 
-/// The verify-reveal window is over or everything is in: decide.
+/// Each voter's vote per challenged step (`true`: "does not replay").
+fn votes_of(
+    deps: &DepsMut,
+    job: &Job,
+    round: &Round,
+    voters: &[Addr],
+) -> Result<Vec<Vec<bool>>, ContractError> {
+    let steps = CHALLENGES.load(deps.storage, job.id)?;
+    let opened: Vec<HexBinary> = steps
+        .iter()
+        .map(|s| OPENINGS.load(deps.storage, (job.id, *s)))
+        .collect::<Result<_, _>>()?;
+    voters
+        .iter()
+        .map(|a| {
+            let v = VERDICTS.load(deps.storage, (job.id, a))?;
+            Ok(steps
+                .iter()
+                .enumerate()
+                .map(|(j, s)| says_mismatch(job, round, &v, j, *s, &opened[j]))
+                .collect())
+        })
+        .collect()
+}
+
+/// The verify-reveal window is over or everything is in: decide, escalate
+/// or draw a new committee.
 pub fn finalize(
     mut deps: DepsMut,
     env: &Env,
     config: &Config,
     job: &mut Job,
-    mut round: Round,
+    round: Round,
     mut resp: Response,
 ) -> Result<Response, ContractError> {
     let now = env.block.height;
-    let staking = config.staking.clone();
-    let steps = CHALLENGES.load(deps.storage, job.id)?;
     let pay = verifier_pay(job, round.challenged)?;
-    let k = round.committee.len();
-    let revealers: Vec<(usize, Addr)> = round
+    let revealers: Vec<Addr> = round
         .committee
         .iter()
-        .enumerate()
-        .filter(|(_, m)| m.revealed)
-        .map(|(i, m)| (i, m.addr.clone()))
+        .filter(|m| m.revealed)
+        .map(|m| m.addr.clone())
         .collect();
     // Non-revealers (no verdict commitment, or no matching reveal): fault.
-    if let Some(staking) = &staking {
+    if let Some(staking) = &config.staking {
         for (i, m) in round.committee.iter().enumerate() {
             if !m.revealed {
                 resp = resp.add_submessage(slash_benign_msg(
                     staking,
                     &m.addr,
-                    evidence(job, &round, "noreveal", i),
+                    evidence(env, job, &round, "noreveal", i),
                     job.id,
                     pay,
                 )?);
@@ -81,237 +102,235 @@ pub fn finalize(
         }
     }
     let prover = job.prover.clone().expect("verifying jobs have a prover");
-    let honest_all: Vec<Addr> = revealers.iter().map(|(_, a)| a.clone()).collect();
 
     // Withholding: the prover did not open every challenged step in time.
     if round.opened < round.challenged {
-        if let Some(staking) = &staking {
+        if let Some(staking) = &config.staking {
             resp = resp.add_submessage(slash_fraud_msg(
                 staking,
                 &prover,
-                evidence(job, &round, "withhold", 0),
-                &honest_all,
+                evidence(env, job, &round, "withhold", 0),
+                &revealers,
             )?);
         }
         index::punish(deps.storage, config, &prover, now)?;
         return requeue(deps, env, config, job, "withholding", resp);
     }
 
-    if revealers.len() < verdict::quorum(k) {
-        if round.draw < config.params.max_committee_draws {
-            let mut exclude: Vec<Addr> = round.committee.iter().map(|m| m.addr.clone()).collect();
-            exclude.push(prover.clone());
-            let draw = round.draw + 1;
-            if let Some(committee) = scheduler::draw_committee(
-                &mut deps,
-                env,
-                config,
-                job,
-                round.attempt,
-                draw,
-                &exclude,
-            )? {
-                for m in &round.committee {
-                    VERDICTS.remove(deps.storage, (job.id, &m.addr));
-                }
-                // The openings were public: the new committee must commit
-                // before the prover opens again.
-                clear_openings(deps.storage, job.id)?;
-                round.opened = 0;
-                round.draw = draw;
-                round.committee = committee
-                    .into_iter()
-                    .map(|addr| Member {
-                        addr,
-                        secret_hash: None,
-                        secret: None,
-                        verdict: None,
-                        revealed: false,
-                    })
-                    .collect();
-                ROUNDS.save(deps.storage, job.id, &round)?;
-                set_deadline(
-                    deps.storage,
-                    job,
-                    Some(after(now, config.params.verify_commit_blocks)?),
-                )?;
-                let ev = set_state(deps.storage, job, JobState::Challenged, "redraw")?;
-                JOBS.save(deps.storage, job.id, job)?;
-                return Ok(resp.add_event(ev.add_attribute("draw", draw.to_string())));
+    if revealers.len() < verdict::quorum(round.committee.len()) {
+        if round.level == 0 {
+            if let Some(resp) = new_committee(deps.branch(), env, config, job, &round, &resp)? {
+                return Ok(resp);
             }
         }
         return requeue(deps, env, config, job, "no_quorum", resp);
     }
 
-    // Majority verdict per step.
-    let verdicts: Vec<Verdict> = revealers
-        .iter()
-        .map(|(_, a)| VERDICTS.load(deps.storage, (job.id, a)))
-        .collect::<Result<_, _>>()?;
-    let r = verdicts.len();
-    let mut against = vec![false; r];
-    let mut fraud_steps = 0u32;
-    for (j, step) in steps.iter().enumerate() {
-        let opened = OPENINGS.load(deps.storage, (job.id, *step))?;
-        let votes: Vec<bool> = verdicts
-            .iter()
-            .map(|v| says_mismatch(job, &round, v, j, *step, &opened))
-            .collect();
-        let majority = verdict::majority(&votes);
-        if majority == Some(true) {
-            fraud_steps += 1;
-        }
-        if let Some(m) = majority {
-            for (x, v) in votes.iter().enumerate() {
-                if *v != m {
-                    against[x] = true;
+    let votes = votes_of(&deps, job, &round, &revealers)?;
+    let decisions: Vec<Option<bool>> = match verdict::outcome(&votes) {
+        Outcome::Unanimous(_) => votes[0].iter().map(|v| Some(*v)).collect(),
+        Outcome::Disputed => {
+            if round.level < job.escalations {
+                if let Some(resp) = escalate(deps.branch(), env, config, job, &round, &resp)? {
+                    return Ok(resp);
                 }
             }
+            let steps = votes[0].len();
+            (0..steps)
+                .map(|j| verdict::majority(&votes.iter().map(|v| v[j]).collect::<Vec<_>>()))
+                .collect()
         }
-    }
-    let majority: Vec<Addr> = revealers
+    };
+    decide(deps, env, config, job, round, revealers, &decisions, resp)
+}
+
+/// Judge every voter of every level against `decisions` (per step; `None`:
+/// undecided) and end the attempt: fraud, undecided, or settled.
+#[allow(clippy::too_many_arguments)]
+fn decide(
+    deps: DepsMut,
+    env: &Env,
+    config: &Config,
+    job: &mut Job,
+    round: Round,
+    revealers: Vec<Addr>,
+    decisions: &[Option<bool>],
+    mut resp: Response,
+) -> Result<Response, ContractError> {
+    let now = env.block.height;
+    let prover = job.prover.clone().expect("verifying jobs have a prover");
+    let mut voters = round.past.clone();
+    voters.extend(revealers);
+    let votes = votes_of(&deps, job, &round, &voters)?;
+    let wrong: Vec<bool> = votes
         .iter()
-        .zip(&against)
-        .filter(|(_, a)| !**a)
-        .map(|((_, addr), _)| addr.clone())
+        .map(|v| {
+            v.iter()
+                .zip(decisions)
+                .any(|(vote, d)| d.is_some_and(|d| d != *vote))
+        })
         .collect();
-    // False verdicts: fraud slash, shared by the majority.
-    for ((i, addr), a) in revealers.iter().zip(&against) {
-        if *a {
-            if let Some(staking) = &staking {
+    let right: Vec<Addr> = voters
+        .iter()
+        .zip(&wrong)
+        .filter(|(_, w)| !**w)
+        .map(|(a, _)| a.clone())
+        .collect();
+    // False verdicts, at any level: fraud slash, shared by the right voters.
+    for (i, (addr, w)) in voters.iter().zip(&wrong).enumerate() {
+        if *w {
+            if let Some(staking) = &config.staking {
                 resp = resp.add_submessage(slash_fraud_msg(
                     staking,
                     addr,
-                    evidence(job, &round, "false_verdict", *i),
-                    &majority,
+                    evidence(env, job, &round, "false_verdict", i),
+                    &right,
                 )?);
             }
             index::punish(deps.storage, config, addr, now)?;
         }
     }
+    let fraud_steps = decisions.iter().filter(|d| **d == Some(true)).count();
+    let undecided = decisions.iter().filter(|d| d.is_none()).count();
     resp = resp
         .add_attribute("fraud_steps", fraud_steps.to_string())
-        .add_attribute("minority", (r - majority.len()).to_string());
+        .add_attribute("undecided_steps", undecided.to_string())
+        .add_attribute("level", round.level.to_string())
+        .add_attribute("minority", (voters.len() - right.len()).to_string());
     if fraud_steps > 0 {
-        if let Some(staking) = &staking {
+        if let Some(staking) = &config.staking {
             resp = resp.add_submessage(slash_fraud_msg(
                 staking,
                 &prover,
-                evidence(job, &round, "fraud", 0),
-                &majority,
+                evidence(env, job, &round, "fraud", 0),
+                &right,
             )?);
         }
         index::punish(deps.storage, config, &prover, now)?;
         return requeue(deps, env, config, job, "fraud", resp);
     }
-    settle(
-        deps, env, config, job, &round, &prover, &majority, pay, resp,
-    )
+    if undecided > 0 {
+        // Nobody could tell: never pay a step nobody vouched for.
+        return requeue(deps, env, config, job, "undecided", resp);
+    }
+    let pay = verifier_pay(job, round.challenged)?;
+    settle(deps, env, config, job, &prover, &right, pay, resp)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn settle(
-    deps: DepsMut,
+/// A dispute: a fresh committee of `2k + 1` (at most `max_committee`),
+/// drawn from everyone who has not sat on this attempt, judges the same
+/// challenged steps (the openings stand). `None` if it cannot be drawn.
+fn escalate(
+    mut deps: DepsMut,
     env: &Env,
     config: &Config,
     job: &mut Job,
     round: &Round,
-    prover: &Addr,
-    majority: &[Addr],
-    pay: Uint128,
-    mut resp: Response,
-) -> Result<Response, ContractError> {
-    let denom = &config.params.denom;
-    let steps = Uint128::from(job.spec.hyper.steps);
-    let s = budget::settlement(
-        job.price,
-        job.spec.hyper.steps,
-        pay,
-        majority.len(),
-        job.protocol_fee,
-        job.fee_to_rewards,
-    )?;
-    let (prover_pay, fee, to_pool, to_vault) = (s.prover, s.fee, s.to_pool, s.to_vault);
-    let spent = s.spent()?;
-    job.escrow = job.escrow.checked_sub(spent)?;
-    TOTALS.update(deps.storage, |mut t| -> Result<_, ContractError> {
-        t.escrow = t.escrow.checked_sub(spent)?;
-        Ok(t)
-    })?;
-    if !prover_pay.is_zero() {
-        resp = resp.add_message(BankMsg::Send {
-            to_address: prover.to_string(),
-            amount: coins(prover_pay.u128(), denom),
-        });
-    }
-    if !pay.is_zero() {
-        for v in majority {
-            resp = resp.add_message(BankMsg::Send {
-                to_address: v.to_string(),
-                amount: coins(pay.u128(), denom),
-            });
-        }
-    }
-    let units = Uint128::from(job.spec.model_units);
-    let fee_payload = FeePayload {
-        job_id: job.id,
-        outcome: JobOutcome::Settled,
-        to_pool,
-        to_vault,
+    resp: &Response,
+) -> Result<Option<Response>, ContractError> {
+    let now = env.block.height;
+    let size = verdict::escalated_size(round.committee.len() as u32, config.params.max_committee);
+    let mut exclude = round.everyone();
+    exclude.extend(job.prover.clone());
+    let draw = Draw {
+        size: size as usize,
+        attempt: round.attempt,
+        draw: round.draw + 1,
+        exclude: &exclude,
     };
-    // Reputation first: sub-messages run in order, so the rewards contract's
-    // `RecordWork` below already reads the score that includes this job (a
-    // first job would otherwise weigh Rep = 0). Verifiers in the majority
-    // earn reputation for their replay work too, or their cohort would never
-    // weigh anything.
-    if let Some(rep) = &config.reputation {
-        resp = resp.add_submessage(reputation_job_msg(rep, prover, Decimal::one(), prover_pay)?);
-        for v in majority {
-            resp = resp.add_submessage(reputation_job_msg(rep, v, Decimal::one(), pay)?);
-        }
+    let mut ctx = Ctx::new(config.clone());
+    let Some(fresh) = draw_committee(&mut deps, env, &mut ctx, job, &draw)? else {
+        return Ok(None);
+    };
+    let mut next = round.clone();
+    next.past.extend(
+        round
+            .committee
+            .iter()
+            .filter(|m| m.revealed)
+            .map(|m| m.addr.clone()),
+    );
+    for m in round.committee.iter().filter(|m| !m.revealed) {
+        VERDICTS.remove(deps.storage, (job.id, &m.addr));
     }
-    match &config.rewards {
-        Some(rewards) => {
-            resp = resp.add_submessage(record_work_msg(
-                rewards,
-                prover,
-                WorkRole::Prover,
-                steps.checked_mul(units)?,
-            )?);
-            let replayed = Uint128::from(round.challenged as u64).checked_mul(units)?;
-            for v in majority {
-                resp =
-                    resp.add_submessage(record_work_msg(rewards, v, WorkRole::Verifier, replayed)?);
-            }
-            resp = resp.add_submessage(record_job_msg(rewards, denom, fee_payload)?);
-        }
-        None if !fee.is_zero() => {
-            UNDELIVERED.save(
-                deps.storage,
-                job.id,
-                &Undelivered {
-                    outcome: JobOutcome::Settled,
-                    to_pool,
-                    to_vault,
-                },
-            )?;
-            TOTALS.update(deps.storage, |mut t| -> Result<_, ContractError> {
-                t.undelivered_fees = t.undelivered_fees.checked_add(fee)?;
-                Ok(t)
-            })?;
-        }
-        None => {}
+    next.committee = Round::fresh_committee(fresh.clone());
+    next.level += 1;
+    next.draw += 1;
+    ROUNDS.save(deps.storage, job.id, &next)?;
+    set_deadline(
+        deps.storage,
+        job,
+        Some(after(now, config.params.verify_commit_blocks)?),
+    )?;
+    let ev = set_state(deps.storage, job, JobState::Challenged, "escalate")?;
+    JOBS.save(deps.storage, job.id, job)?;
+    let until = judged_from(now, job, &next, config);
+    let resp = resp.clone().add_event(
+        ev.add_attribute("level", next.level.to_string())
+            .add_attribute("committee", join(&fresh)),
+    );
+    Ok(Some(hold_new_members(resp, config, &fresh, until)?))
+}
+
+/// A missed quorum: a new committee of the same size commits new secrets
+/// for a new challenge (the old openings are public, so the new committee
+/// must not be asked about the same steps). `None` if it cannot be drawn or
+/// the attempt has no draws left.
+fn new_committee(
+    mut deps: DepsMut,
+    env: &Env,
+    config: &Config,
+    job: &mut Job,
+    round: &Round,
+    resp: &Response,
+) -> Result<Option<Response>, ContractError> {
+    if round.draw >= config.params.max_committee_draws {
+        return Ok(None);
     }
-    if let Some(staking) = &config.staking {
-        resp = resp.add_submessage(release_msg(staking, prover, job.id)?);
+    let now = env.block.height;
+    let mut exclude = round.everyone();
+    exclude.extend(job.prover.clone());
+    let draw = Draw {
+        size: job.spec.verification.committee as usize,
+        attempt: round.attempt,
+        draw: round.draw + 1,
+        exclude: &exclude,
+    };
+    let mut ctx = Ctx::new(config.clone());
+    let Some(fresh) = draw_committee(&mut deps, env, &mut ctx, job, &draw)? else {
+        return Ok(None);
+    };
+    for m in &round.committee {
+        VERDICTS.remove(deps.storage, (job.id, &m.addr));
     }
-    index::release_prover(deps.storage, config, prover, &job.spec, env.block.height)?;
-    resp = resp
-        .add_attribute("prover_pay", prover_pay)
-        .add_attribute("verifier_pay", pay)
-        .add_attribute("verifiers_paid", majority.len().to_string())
-        .add_attribute("fee", fee)
-        .add_attribute("to_pool", to_pool)
-        .add_attribute("to_vault", to_vault);
-    close_with_refund(deps.storage, config, job, JobState::Settled, "settle", resp)
+    clear_openings(deps.storage, job.id)?;
+    CHALLENGES.remove(deps.storage, job.id);
+    let due = after(now, config.params.secret_blocks)?;
+    let next = Round {
+        draw: round.draw + 1,
+        committee: Round::fresh_committee(fresh.clone()),
+        secrets_due: Some(due),
+        seed: None,
+        challenged: 0,
+        opened: 0,
+        ..round.clone()
+    };
+    ROUNDS.save(deps.storage, job.id, &next)?;
+    set_deadline(deps.storage, job, Some(due))?;
+    let ev = set_state(deps.storage, job, JobState::Committed, "redraw")?;
+    JOBS.save(deps.storage, job.id, job)?;
+    let until = judged_from(now, job, &next, config);
+    let resp = resp.clone().add_event(
+        ev.add_attribute("draw", next.draw.to_string())
+            .add_attribute("committee", join(&fresh)),
+    );
+    Ok(Some(hold_new_members(resp, config, &fresh, until)?))
+}
+
+fn join(addrs: &[Addr]) -> String {
+    addrs
+        .iter()
+        .map(|a| a.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
 }

@@ -1,28 +1,37 @@
-//! Verification rounds (protocol.md section 6): R1 committee secrets and the
-//! prover's commitment (Assigned), R2 secret reveals fix the challenge
-//! (Committed), R3 verdict commitments (Challenged), R4 verdict reveals and
-//! the prover's openings (Verifying), then the majority verdict, payouts and
-//! penalties. Every window has a deadline handled by `ProcessTimeouts`
-//! (`cranks.rs`).
+//! Verification rounds (protocol.md section 6): R1 the committee commits
+//! its secrets, then the prover its root (Assigned); R2 the secrets are
+//! revealed and fix the challenge (Committed); R3 verdict commitments
+//! (Challenged); R4 verdict reveals and the prover's openings (Verifying);
+//! then the decision: a committee that agrees decides, a dispute escalates
+//! to a fresh, larger committee, and the last level's majority decides.
+//! Every window has a deadline handled by `ProcessTimeouts` (`cranks.rs`).
 //!
-//! * `commit.rs`: secrets, the prover's result, the challenge draw;
+//! * `secrets.rs`: secret commitments, the window for them, reveals and the
+//!   challenge draw;
+//! * `commit.rs`: the prover's commitment;
 //! * `verify.rs`: verdict commitments and reveals, step openings;
-//! * `decide.rs`: the majority verdict, penalties, settlement.
+//! * `decide.rs`: quorum, escalation, the decision and its penalties;
+//! * `settle.rs`: the payouts of a settled job.
 
 mod commit;
 mod decide;
+mod secrets;
+mod settle;
 mod verify;
 
-pub use commit::{commit_result, commit_secret, reveal_secret, start_challenge};
+pub use commit::commit_result;
 pub use decide::finalize;
+pub use secrets::{close_secrets, commit_secret, reveal_secret, start_challenge};
 pub use verify::{commit_verdict, open_steps, reveal_verdict, start_verifying};
 
-use cosmwasm_std::{Addr, HexBinary, Uint128};
+use cosmwasm_std::{Addr, Env, HexBinary, Response, Uint128};
 use impulse_protocol::{budget, deadlines};
 use impulse_types::marketplace::JobState;
+use sha2::{Digest, Sha256};
 
 use crate::error::ContractError;
-use crate::state::{Job, Round};
+use crate::external::hold_msg;
+use crate::state::{Config, Job, Round};
 
 pub(crate) fn hash32(field: &'static str, h: &HexBinary) -> Result<[u8; 32], ContractError> {
     h.as_slice()
@@ -72,11 +81,17 @@ pub(crate) fn after(now: u64, blocks: u64) -> Result<u64, ContractError> {
     Ok(deadlines::after(now, blocks)?)
 }
 
-/// Evidence of an offence, unique per job, attempt, draw, offence and offender.
-pub(crate) fn evidence(job: &Job, round: &Round, offence: &str, who: usize) -> String {
+/// Evidence of an offence, unique per marketplace (the first 8 bytes of the
+/// hash of its address, so a replaced marketplace never collides with the
+/// old one's evidence), job, attempt, committee draw, offence and offender.
+pub(crate) fn evidence(env: &Env, job: &Job, round: &Round, offence: &str, who: usize) -> String {
+    let market = Sha256::digest(env.contract.address.as_bytes());
     format!(
-        "impulse-market/job{}/a{}/d{}/{offence}/{who}",
-        job.id, round.attempt, round.draw
+        "mkt-{}/job{}/a{}/d{}/{offence}/{who}",
+        hex::encode(&market[..8]),
+        job.id,
+        round.attempt,
+        round.draw
     )
 }
 
@@ -88,4 +103,35 @@ pub(crate) fn verifier_pay(job: &Job, challenged: u32) -> Result<Uint128, Contra
         challenged,
         job.verifier_price,
     )?)
+}
+
+/// The last block by which the rest of the job can have been judged from
+/// `now`, for the stake of members who join it late (a new or escalated
+/// committee): every remaining window used to its end.
+pub(crate) fn judged_from(now: u64, job: &Job, round: &Round, config: &Config) -> u64 {
+    let p = &config.params;
+    let verdict = p
+        .verify_commit_blocks
+        .saturating_add(p.verify_reveal_blocks);
+    let levels_left = u64::from(job.escalations.saturating_sub(round.level)) + 1;
+    let secrets = p.secret_blocks.saturating_add(p.reveal_blocks);
+    now.saturating_add(secrets)
+        .saturating_add(verdict.saturating_mul(levels_left))
+}
+
+/// `HoldStake` for the members who just joined a job, until it is judged.
+pub(crate) fn hold_new_members(
+    resp: Response,
+    config: &Config,
+    members: &[Addr],
+    until: u64,
+) -> Result<Response, ContractError> {
+    let Some(staking) = &config.staking else {
+        return Ok(resp);
+    };
+    let mut resp = resp;
+    for m in members {
+        resp = resp.add_message(hold_msg(staking, m, until)?);
+    }
+    Ok(resp)
 }

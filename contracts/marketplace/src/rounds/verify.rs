@@ -127,14 +127,16 @@ pub fn reveal_verdict(
             })
         }
     };
+    // Both modes bind the delivered model: exact mode reports the replayed
+    // final model's hash, tolerance mode the hash of the model of the state
+    // `L` the prover served.
     let mh = match &model_hash {
         Some(m) => Some(hash32("model_hash", m)?),
-        None if matches!(job.spec.verification.mode, VerificationMode::Exact) => {
+        None => {
             return Err(ContractError::InvalidReveal {
-                reason: "exact mode needs the final model hash".to_string(),
+                reason: "a verdict needs the final model hash".to_string(),
             })
         }
-        None => None,
     };
     let s = hash32("salt", &salt)?;
     let expected = verdict_commitment(sender.as_bytes(), &hs, ds.as_deref(), mh.as_ref(), &s);

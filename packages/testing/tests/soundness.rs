@@ -1,0 +1,369 @@
+//! Soundness against adversaries who order, grind, collude and game the
+//! rewards (issue 14). Each test is an attack that made money (or cost an
+//! honest party money) on the code before the fix: it asserts what the
+//! protocol must guarantee instead.
+
+use cosmwasm_std::{
+    coins, to_json_binary, Addr, Binary, Decimal, DepsMut, Empty, Env, MessageInfo, Response,
+    StdResult, Uint128, WasmMsg,
+};
+use cw_multi_test::{ContractWrapper, Executor};
+use impulse_testing::market::{default_spec, hex, Behaviour, Run};
+use impulse_testing::rewards::RewardsSetup;
+use impulse_testing::{Outcome, Suite, SuiteBuilder, DENOM};
+use impulse_types::marketplace::{ExecuteMsg, JobState, VerificationMode};
+use impulse_types::rewards::RewardsParams;
+use impulse_types::Backend;
+use serde::{Deserialize, Serialize};
+
+const EPOCH: u64 = 400;
+
+/// The four contracts with a reward epoch of `EPOCH` blocks and the
+/// default issuance, `Rep` from a scoreboard the test sets.
+fn four() -> Suite {
+    let s = SuiteBuilder::new()
+        .marketplace()
+        .rewards(RewardsSetup {
+            params: RewardsParams {
+                epoch_blocks: EPOCH,
+                ..RewardsParams::default()
+            },
+            reserve: 100_000_000_000,
+            scoreboard: true,
+        })
+        .build();
+    s.assert_invariant();
+    s
+}
+
+fn members(s: &Suite, id: u64) -> Vec<Addr> {
+    s.round(id)
+        .committee
+        .iter()
+        .map(|m| m.address.clone())
+        .collect()
+}
+
+/// Finding 1: a Sybil trainer pays its own Sybil prover for a one-step job
+/// that declares a huge `model_units`. Whatever it earns in rewards must be
+/// less than what the job cost it (what it paid to anyone but itself).
+#[test]
+fn rewards_cannot_be_bought_with_a_declared_size() {
+    let mut s = four();
+    let (_, verifiers) = s.network(2, 5);
+    // The attacker: a prover at price 1 and a trainer, both its own.
+    let sybil = s.provider_node("sybil-prover", 1_000_000_000, Backend::Cpu, 1);
+    let sybil_trainer = s.addr("sybil-trainer");
+    for p in s.all_providers() {
+        s.set_score(&p.address, Decimal::percent(80));
+    }
+    let trainer = s.addr("trainer");
+    // An ordinary honest job settles in the same epoch.
+    let (honest_job, _) = s
+        .submit(&trainer, &default_spec(s.height(), 40, 1))
+        .unwrap();
+    let run = Run::honest(1, 40);
+    s.drive(honest_job, &run, &[]).must(&s);
+    assert_eq!(s.job(honest_job).state, JobState::Settled);
+
+    let mut spec = default_spec(s.height(), 1, 9);
+    spec.model_units = 1_000_000_000;
+    spec.max_price_per_step = Uint128::one();
+    let spent_before = s.balance(&sybil) + s.balance(&sybil_trainer);
+    let (id, _) = s.submit(&sybil_trainer, &spec).unwrap();
+    assert_eq!(s.job(id).prover.as_ref(), Some(&sybil));
+    s.drive(id, &Run::honest(9, 1), &[]).must(&s);
+    assert_eq!(s.job(id).state, JobState::Settled);
+    let cost = spent_before - (s.balance(&sybil) + s.balance(&sybil_trainer));
+
+    s.advance(EPOCH + 1);
+    for v in &verifiers {
+        s.heartbeat(v).must(&s);
+    }
+    s.heartbeat(&sybil).must(&s);
+    let before = s.balance(&sybil);
+    s.claim_rewards(&sybil, None, None).must(&s);
+    let gained = s.balance(&sybil) - before;
+    s.assert_invariant();
+    assert!(
+        gained < cost,
+        "the attack paid: it cost {cost} uimp and earned {gained} uimp of rewards"
+    );
+}
+
+/// Finding 2: the prover commits its root before the committee has
+/// committed its secrets. Then nobody can contribute a secret, the seed
+/// falls back to entropy the prover can compute, and the honest committee
+/// is penalised for not sending what it was not allowed to send.
+#[test]
+fn the_root_waits_for_the_committee_secrets() {
+    let mut s = SuiteBuilder::new().marketplace().build();
+    s.network(2, 5);
+    let trainer = s.addr("trainer");
+    let (id, _) = s
+        .submit(&trainer, &default_spec(s.height(), 20, 3))
+        .unwrap();
+    let run = Run::honest(3, 20);
+    let stakes: Vec<Uint128> = members(&s, id)
+        .iter()
+        .map(|m| s.provider(m).stake)
+        .collect();
+    // The root cannot come first ...
+    s.rejects(
+        |s| s.commit_result(id, &run),
+        "the committee's secret commitments must come first",
+    );
+    // ... so the committee commits, then the prover, and the round runs.
+    s.drive(id, &run, &[]).must(&s);
+    assert_eq!(s.job(id).state, JobState::Settled);
+    let after: Vec<Uint128> = members(&s, id)
+        .iter()
+        .map(|m| s.provider(m).stake)
+        .collect();
+    assert_eq!(stakes, after, "an honest committee member was penalised");
+}
+
+/// Finding 3: two Sybils on a committee of three rubber-stamp a forged job.
+/// The honest dissent must stop the job from settling, and the honest
+/// dissenter must not be slashed.
+#[test]
+fn an_honest_minority_stops_a_forged_job() {
+    let mut s = SuiteBuilder::new().marketplace().build();
+    // One prover and exactly three verifiers: the committee is all of them.
+    let (provers, verifiers) = s.network(1, 3);
+    let trainer = s.addr("trainer");
+    let (id, _) = s
+        .submit(&trainer, &default_spec(s.height(), 20, 5))
+        .unwrap();
+    assert_eq!(s.job(id).prover.as_ref(), Some(&provers[0]));
+    // More honest verifiers join after the assignment.
+    for i in 0..8 {
+        s.provider_node(&format!("late{i}"), 300_000_000, Backend::Cpu, 10);
+    }
+    let committee = members(&s, id);
+    let honest = &committee[0];
+    let honest_stake = s.provider(honest).stake;
+    let forged = Run::cheating(5, 20, &[20]);
+    let behaviour = [
+        Behaviour::Honest,
+        Behaviour::Rubberstamp,
+        Behaviour::Rubberstamp,
+    ];
+    let _ = s.drive(id, &forged, &behaviour);
+    let job = s.job(id);
+    assert_ne!(job.state, JobState::Settled, "the forged job settled");
+    assert!(
+        s.provider(honest).stake >= honest_stake,
+        "the honest dissenter was slashed"
+    );
+    let _ = verifiers;
+}
+
+/// Finding 3: a contract cannot submit a job (and so cannot simulate the
+/// committee draw and revert when it dislikes it).
+#[test]
+fn a_contract_cannot_draw_a_committee_and_revert() {
+    let mut s = SuiteBuilder::new().marketplace().build();
+    s.network(2, 5);
+    let proxy = proxy_contract(&mut s);
+    let spec = default_spec(s.height(), 10, 4);
+    let budget = impulse_testing::market::required_budget(&spec, &s.market_params());
+    let market = s.market_addr();
+    let owner = s.addr("proxy-owner");
+    s.rejects(
+        |s| {
+            let msg = ProxyMsg {
+                contract: market.to_string(),
+                msg: to_json_binary(&ExecuteMsg::SubmitJob { spec }).unwrap(),
+            };
+            s.app
+                .execute_contract(owner, proxy, &msg, &coins(budget, DENOM))
+                .map_err(|e| anyhow::anyhow!("{e:#}"))
+        },
+        "may not be a contract",
+    );
+}
+
+/// Finding 4: a 2-2 tie on a committee of four must not pay a forged job.
+#[test]
+fn a_tie_does_not_settle() {
+    let mut s = SuiteBuilder::new().marketplace().build();
+    s.network(1, 4);
+    let trainer = s.addr("trainer");
+    let mut spec = default_spec(s.height(), 20, 6);
+    spec.verification.committee = 4;
+    let (id, _) = s.submit(&trainer, &spec).unwrap();
+    let forged = Run::cheating(6, 20, &[20]);
+    let behaviour = [
+        Behaviour::Honest,
+        Behaviour::Honest,
+        Behaviour::Rubberstamp,
+        Behaviour::Rubberstamp,
+    ];
+    let _ = s.drive(id, &forged, &behaviour);
+    assert_ne!(
+        s.job(id).state,
+        JobState::Settled,
+        "a 2-2 tie paid a forged job"
+    );
+}
+
+/// Finding 4: one honest and one lazy verdict with the third member absent.
+#[test]
+fn one_against_one_with_an_absent_member_does_not_settle() {
+    let mut s = SuiteBuilder::new().marketplace().build();
+    s.network(1, 3);
+    let trainer = s.addr("trainer");
+    let (id, _) = s
+        .submit(&trainer, &default_spec(s.height(), 20, 7))
+        .unwrap();
+    let forged = Run::cheating(7, 20, &[20]);
+    let behaviour = [Behaviour::Honest, Behaviour::Rubberstamp, Behaviour::Silent];
+    let _ = s.drive(id, &forged, &behaviour);
+    assert_ne!(s.job(id).state, JobState::Settled, "1-1 paid a forged job");
+}
+
+/// Finding 5: a committee member unstakes at assignment; on a long job its
+/// stake is released and claimed before its verdict, so its false verdict
+/// costs it nothing.
+#[test]
+fn a_committee_member_cannot_unstake_out_of_its_verdict() {
+    let mut s = SuiteBuilder::new()
+        .staking_params(|p| {
+            p.lock_min_blocks = 10;
+            p.unlock_blocks = 10;
+        })
+        .marketplace()
+        .build();
+    s.network(1, 3);
+    let trainer = s.addr("trainer");
+    let (id, _) = s
+        .submit(&trainer, &default_spec(s.height(), 200, 8))
+        .unwrap();
+    s.commit_secrets(id).unwrap();
+    let committee = members(&s, id);
+    let liar = committee[0].clone();
+    let stake = s.provider(&liar).stake;
+    let worth = |s: &Suite| {
+        let p = s.provider(&liar);
+        s.balance(&liar) + (p.stake + p.unbonding + p.claimable).u128()
+    };
+    let before = worth(&s);
+    s.unstake(&liar, stake.u128()).must(&s);
+    s.advance(100);
+    let _ = s.claim(&liar);
+    let run = Run::honest(8, 200);
+    let behaviour = [Behaviour::Accuse, Behaviour::Honest, Behaviour::Honest];
+    s.drive(id, &run, &behaviour).must(&s);
+    assert_eq!(s.job(id).state, JobState::Settled);
+    let lost = before - worth(&s);
+    let due = stake
+        .mul_floor(s.staking_config().params.slash_fraud)
+        .u128();
+    assert!(
+        lost >= due,
+        "the false verdict cost {lost} uimp of a stake of {stake}; the fraud slash is {due}"
+    );
+}
+
+/// Finding 6: in tolerance mode the prover commits a fake final model hash
+/// and serves an honest state L.
+#[test]
+fn tolerance_mode_checks_the_final_model() {
+    let mut s = SuiteBuilder::new().marketplace().build();
+    s.network(1, 3);
+    let trainer = s.addr("trainer");
+    let mut spec = default_spec(s.height(), 20, 10);
+    spec.verification.mode = VerificationMode::Tolerance {
+        tau: Decimal::percent(1),
+    };
+    let (id, _) = s.submit(&trainer, &spec).unwrap();
+    let mut run = Run::honest(10, 20);
+    run.claimed_model = [0xfa; 32];
+    let _ = s.drive(id, &run, &[]);
+    assert_ne!(
+        s.job(id).state,
+        JobState::Settled,
+        "a fake final model was paid in tolerance mode"
+    );
+}
+
+/// Findings 7 and 8: a price-1 prover that never trains wins a job, times
+/// out for next to nothing and wins the same job again.
+#[test]
+fn a_prover_that_times_out_pays_a_floor_and_loses_the_job() {
+    let mut s = SuiteBuilder::new().marketplace().build();
+    s.network(2, 5);
+    let dead = s.provider_node("dead", 1_000_000_000, Backend::Cpu, 1);
+    let trainer = s.addr("trainer");
+    let (id, _) = s
+        .submit(&trainer, &default_spec(s.height(), 20, 11))
+        .unwrap();
+    assert_eq!(s.job(id).prover.as_ref(), Some(&dead));
+    let stake = s.provider(&dead).stake;
+    let p = s.market_params();
+    // The committee does its part; the prover never shows up.
+    s.commit_secrets(id).unwrap();
+    // Everyone else is alive; the dead prover sends nothing at all.
+    let every = s.staking_config().params.heartbeat_blocks / 2;
+    let mut left = p.train_base_blocks + 20 * p.blocks_per_step + 1;
+    while left > 0 {
+        let step = left.min(every);
+        s.advance(step);
+        left -= step;
+        for q in s.all_providers() {
+            if q.address != dead {
+                s.heartbeat(&q.address).must(&s);
+            }
+        }
+    }
+    s.process_timeouts().must(&s);
+    s.run_scheduler(None).must(&s);
+    let lost = stake - s.provider(&dead).stake;
+    assert!(lost.u128() >= 1_000_000, "a timeout cost only {lost} uimp");
+    let job = s.job(id);
+    assert_eq!(job.state, JobState::Assigned);
+    assert_ne!(
+        job.prover.as_ref(),
+        Some(&dead),
+        "the dead prover got the job back"
+    );
+    // And it ranks behind live providers for new work until it shows up.
+    let (id2, _) = s
+        .submit(&trainer, &default_spec(s.height(), 20, 12))
+        .unwrap();
+    assert_ne!(s.job(id2).prover.as_ref(), Some(&dead));
+    let _ = hex(&[0u8]);
+}
+
+/// What the proxy forwards: `msg` to `contract`, with the funds it got.
+#[derive(Serialize, Deserialize, Debug)]
+struct ProxyMsg {
+    contract: String,
+    msg: Binary,
+}
+
+/// A contract that forwards a message (a stand-in for one that would
+/// inspect the committee drawn and revert).
+fn proxy_contract(s: &mut Suite) -> Addr {
+    fn execute(_: DepsMut, _: Env, info: MessageInfo, msg: ProxyMsg) -> StdResult<Response> {
+        Ok(Response::new().add_message(WasmMsg::Execute {
+            contract_addr: msg.contract,
+            msg: msg.msg,
+            funds: info.funds,
+        }))
+    }
+    fn instantiate(_: DepsMut, _: Env, _: MessageInfo, _: Empty) -> StdResult<Response> {
+        Ok(Response::new())
+    }
+    fn query(_: cosmwasm_std::Deps, _: Env, _: Empty) -> StdResult<Binary> {
+        to_json_binary(&())
+    }
+    let code = s
+        .app
+        .store_code(Box::new(ContractWrapper::new(execute, instantiate, query)));
+    let owner = s.addr("proxy-owner");
+    s.app
+        .instantiate_contract(code, owner, &Empty {}, &[], "proxy", None)
+        .unwrap()
+}
