@@ -8,6 +8,8 @@
 //! `ReleaseJob` and `Slash`). `SuiteBuilder::marketplace().rewards(setup)`
 //! wires all four contracts together (`Suite::is_four`).
 
+pub mod analysis;
+pub mod committees;
 pub mod contracts;
 pub mod market;
 pub mod mock;
