@@ -4,41 +4,39 @@
 use cosmwasm_std::Empty;
 use cw_multi_test::{Contract, ContractWrapper};
 
-pub fn staking() -> Box<dyn Contract<Empty>> {
-    use impulse_staking::contract as c;
-    Box::new(
-        ContractWrapper::new(c::execute, c::instantiate, c::query)
-            .with_sudo(c::sudo)
-            .with_reply(c::reply)
-            .with_migrate(c::migrate),
-    )
+/// `pub fn $name()`: the wrapper of `$krate::contract` with its entry
+/// points beyond execute / instantiate / query.
+macro_rules! wrapper {
+    ($name:ident, $krate:ident, $($entry:ident),+) => {
+        pub fn $name() -> Box<dyn Contract<Empty>> {
+            use $krate::contract as c;
+            Box::new(ContractWrapper::new(c::execute, c::instantiate, c::query)$(.$entry(wrapper!(@fn $entry)))+)
+        }
+    };
+    (@fn with_sudo) => { c::sudo };
+    (@fn with_reply) => { c::reply };
+    (@fn with_migrate) => { c::migrate };
 }
 
-pub fn reputation() -> Box<dyn Contract<Empty>> {
-    use impulse_reputation::contract as c;
-    Box::new(
-        ContractWrapper::new(c::execute, c::instantiate, c::query)
-            .with_sudo(c::sudo)
-            .with_migrate(c::migrate),
-    )
-}
-
-pub fn rewards() -> Box<dyn Contract<Empty>> {
-    use impulse_rewards::contract as c;
-    Box::new(
-        ContractWrapper::new(c::execute, c::instantiate, c::query)
-            .with_sudo(c::sudo)
-            .with_reply(c::reply)
-            .with_migrate(c::migrate),
-    )
-}
-
-pub fn marketplace() -> Box<dyn Contract<Empty>> {
-    use impulse_marketplace::contract as c;
-    Box::new(
-        ContractWrapper::new(c::execute, c::instantiate, c::query)
-            .with_sudo(c::sudo)
-            .with_reply(c::reply)
-            .with_migrate(c::migrate),
-    )
-}
+wrapper!(
+    staking,
+    impulse_staking,
+    with_sudo,
+    with_reply,
+    with_migrate
+);
+wrapper!(reputation, impulse_reputation, with_sudo, with_migrate);
+wrapper!(
+    rewards,
+    impulse_rewards,
+    with_sudo,
+    with_reply,
+    with_migrate
+);
+wrapper!(
+    marketplace,
+    impulse_marketplace,
+    with_sudo,
+    with_reply,
+    with_migrate
+);

@@ -6,10 +6,12 @@ use cosmwasm_std::{
     to_json_binary, Addr, Binary, Decimal, Deps, DepsMut, Empty, Env, MessageInfo, Response,
     StdError, StdResult,
 };
-use cw_multi_test::{App, ContractWrapper, Executor};
+use cw_multi_test::{App, ContractWrapper};
 use cw_storage_plus::Item;
 use impulse_types::reputation::{QueryMsg, ScoreResponse};
 use serde::{Deserialize, Serialize};
+
+use crate::suite::deploy;
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct MockInit {
@@ -42,20 +44,13 @@ fn query(deps: Deps, _: Env, msg: QueryMsg) -> StdResult<Binary> {
 }
 
 pub fn instantiate_reputation(app: &mut App, gov: &Addr, score: Decimal, fail: bool) -> Addr {
-    let code = app.store_code(Box::new(ContractWrapper::<_, _, _, _, _, _, Empty>::new(
+    let code = Box::new(ContractWrapper::<_, _, _, _, _, _, Empty>::new(
         execute,
         instantiate,
         query,
-    )));
-    app.instantiate_contract(
-        code,
-        gov.clone(),
-        &MockInit { score, fail },
-        &[],
-        "mock-reputation",
-        None,
-    )
-    .expect("instantiate mock reputation")
+    ));
+    let init = MockInit { score, fail };
+    deploy(app, code, gov, &init, &[], "mock-reputation").1
 }
 
 // ---------------------------------------------------------------------------
@@ -173,21 +168,19 @@ fn rewards_query(deps: Deps, _: Env, msg: RewardsQuery) -> StdResult<Binary> {
 
 /// Instantiate the mock rewards contract (`fail`: every execute errors).
 pub fn instantiate_rewards(app: &mut App, gov: &Addr, fail: bool) -> Addr {
-    let code = app.store_code(Box::new(ContractWrapper::<_, _, _, _, _, _, Empty>::new(
+    let code = Box::new(ContractWrapper::<_, _, _, _, _, _, Empty>::new(
         rewards_execute,
         rewards_instantiate,
         rewards_query,
-    )));
-    app.instantiate_contract(
+    ));
+    let denom = crate::DENOM.to_string();
+    deploy(
+        app,
         code,
-        gov.clone(),
-        &RewardsInit {
-            fail,
-            denom: crate::DENOM.to_string(),
-        },
+        gov,
+        &RewardsInit { fail, denom },
         &[],
         "mock-rewards",
-        None,
     )
-    .expect("instantiate mock rewards")
+    .1
 }

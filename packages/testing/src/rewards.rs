@@ -12,10 +12,10 @@
 
 use anyhow::{anyhow, Result};
 use cosmwasm_std::{
-    coins, to_json_binary, Addr, Binary, Coin, CosmosMsg, Decimal, Deps, DepsMut, Empty, Env,
-    MessageInfo, QueryRequest, Response, StdError, StdResult, Uint128, WasmMsg, WasmQuery,
+    to_json_binary, Addr, Binary, Decimal, Deps, DepsMut, Empty, Env, MessageInfo, Response,
+    StdError, StdResult, Uint128,
 };
-use cw_multi_test::{AppResponse, ContractWrapper, Executor};
+use cw_multi_test::{AppResponse, ContractWrapper};
 use cw_storage_plus::Map;
 use impulse_types::common::MAX_LIMIT;
 use impulse_types::reputation::{QueryMsg as RepQuery, ScoreResponse};
@@ -26,6 +26,9 @@ use impulse_types::rewards::{
 use impulse_types::staking as stk;
 use serde::{Deserialize, Serialize};
 
+use crate::fixtures::{self, Wiring};
+use crate::staking::paginate;
+use crate::suite::{deploy, entry_points, funds, govern};
 use crate::{Suite, SuiteBuilder, DENOM, START_BALANCE};
 
 pub use crate::contracts::rewards as rewards_contract;
@@ -102,12 +105,12 @@ fn sb_query(deps: Deps, _: Env, msg: RepQuery) -> StdResult<Binary> {
 /// and after a message that must change nothing.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RewardsSnapshot {
+    pub balance: u128,
     pub config: rw::ConfigResponse,
     pub totals: TotalsResponse,
     pub current: CurrentEpochResponse,
     pub epochs: Vec<EpochResponse>,
     pub claimable: Vec<ClaimableResponse>,
-    pub balance: u128,
 }
 
 /// Instantiate the rewards contract and wire it (called by `build`).
@@ -121,140 +124,78 @@ pub(crate) fn install(s: &mut Suite, setup: RewardsSetup) {
         s.mint(&market, START_BALANCE, DENOM);
     }
     let rep = if setup.scoreboard {
-        let code = s
-            .app
-            .store_code(Box::new(ContractWrapper::<_, _, _, _, _, _, Empty>::new(
-                sb_execute,
-                sb_instantiate,
-                sb_query,
-            )));
-        let sb = s
-            .app
-            .instantiate_contract(code, gov.clone(), &Empty {}, &[], "scoreboard", None)
-            .expect("instantiate scoreboard");
+        let scoreboard = Box::new(ContractWrapper::<_, _, _, _, _, _, Empty>::new(
+            sb_execute,
+            sb_instantiate,
+            sb_query,
+        ));
+        let (_, sb) = deploy(&mut s.app, scoreboard, &gov, &Empty {}, &[], "scoreboard");
         s.scoreboard = Some(sb.clone());
         Some(sb)
     } else {
         s.reputation.clone()
     };
-    let code = s.app.store_code(rewards_contract());
-    let funds = if setup.reserve == 0 {
-        vec![]
-    } else {
-        coins(setup.reserve, DENOM)
+    let wiring = Wiring {
+        staking: Some(s.staking.to_string()),
+        reputation: rep.map(|r| r.to_string()),
+        marketplace: Some(market.to_string()),
+        ..Wiring::governed_by(&gov)
     };
-    let rewards = s
-        .app
-        .instantiate_contract(
-            code,
-            gov.clone(),
-            &rw::InstantiateMsg {
-                governance: gov.to_string(),
-                staking: Some(s.staking.to_string()),
-                reputation: rep.map(|r| r.to_string()),
-                marketplace: Some(market.to_string()),
-                params: Some(setup.params),
-            },
-            &funds,
-            "impulse-rewards",
-            Some(gov.to_string()),
-        )
-        .expect("instantiate rewards");
-    s.app
-        .execute_contract(
-            gov,
-            s.staking.clone(),
-            &stk::ExecuteMsg::SetContracts {
-                marketplace: None,
-                reputation: None,
-                rewards: Some(rewards.to_string()),
-            },
-            &[],
-        )
-        .expect("wire rewards into staking");
-    if let Some(contract) = s.market.as_ref().map(|m| m.contract.clone()) {
-        s.app
-            .execute_contract(
-                s.gov.clone(),
-                contract,
-                &impulse_types::marketplace::ExecuteMsg::SetContracts {
-                    staking: None,
-                    reputation: None,
-                    rewards: Some(rewards.to_string()),
-                },
-                &[],
-            )
-            .expect("wire rewards into the marketplace");
-        if let Some(m) = s.market.as_mut() {
-            m.rewards = rewards.clone();
-            m.rewards_kind = crate::market::RewardsKind::Real;
-        }
+    let msg = wiring.rewards(Some(setup.params));
+    let reserve = funds(setup.reserve);
+    let (code, rewards) = deploy(
+        &mut s.app,
+        rewards_contract(),
+        &gov,
+        &msg,
+        &reserve,
+        "impulse-rewards",
+    );
+    let wire = stk::ExecuteMsg::SetContracts {
+        marketplace: None,
+        reputation: None,
+        rewards: Some(rewards.to_string()),
+    };
+    govern(
+        &mut s.app,
+        &gov,
+        &s.staking,
+        &wire,
+        "wire rewards into staking",
+    );
+    if let Some(m) = s.market.as_mut() {
+        let wire = impulse_types::marketplace::ExecuteMsg::SetContracts {
+            staking: None,
+            reputation: None,
+            rewards: Some(rewards.to_string()),
+        };
+        govern(
+            &mut s.app,
+            &gov,
+            &m.contract,
+            &wire,
+            "wire rewards into the marketplace",
+        );
+        m.rewards = rewards.clone();
+        m.rewards_kind = crate::market::RewardsKind::Real;
     }
     s.rewards = rewards;
     s.rewards_code = Some(code);
     s.real_rewards = true;
 }
 
+entry_points!(
+    "rewards",
+    rewards,
+    rw,
+    exec_rewards,
+    exec_rewards_coins,
+    exec_rewards_raw,
+    query_rewards_raw,
+    sudo_rewards
+);
+
 impl Suite {
-    pub fn exec_rewards(
-        &mut self,
-        sender: &Addr,
-        msg: &rw::ExecuteMsg,
-        funds: u128,
-    ) -> Result<AppResponse> {
-        let funds = if funds == 0 {
-            vec![]
-        } else {
-            coins(funds, DENOM)
-        };
-        self.exec_rewards_coins(sender, msg, &funds)
-    }
-
-    pub fn exec_rewards_coins(
-        &mut self,
-        sender: &Addr,
-        msg: &rw::ExecuteMsg,
-        funds: &[Coin],
-    ) -> Result<AppResponse> {
-        self.app
-            .execute_contract(sender.clone(), self.rewards.clone(), msg, funds)
-            .map_err(|e| anyhow!("{e}"))
-    }
-
-    /// Execute raw bytes (not necessarily JSON) on the rewards contract.
-    pub fn exec_rewards_raw(
-        &mut self,
-        sender: &Addr,
-        msg: impl Into<Binary>,
-    ) -> Result<AppResponse> {
-        let msg: CosmosMsg = WasmMsg::Execute {
-            contract_addr: self.rewards.to_string(),
-            msg: msg.into(),
-            funds: vec![],
-        }
-        .into();
-        self.app
-            .execute(sender.clone(), msg)
-            .map_err(|e| anyhow!("{e}"))
-    }
-
-    /// Query the rewards contract with raw bytes.
-    pub fn query_rewards_raw(&self, msg: impl Into<Binary>) -> Result<serde_json::Value> {
-        self.app
-            .wrap()
-            .query(&QueryRequest::Wasm(WasmQuery::Smart {
-                contract_addr: self.rewards.to_string(),
-                msg: msg.into(),
-            }))
-            .map_err(|e| anyhow!("{e}"))
-    }
-
-    pub fn sudo_rewards(&mut self, msg: &rw::SudoMsg) -> Result<AppResponse> {
-        self.app
-            .wasm_sudo(self.rewards.clone(), msg)
-            .map_err(|e| anyhow!("{e}"))
-    }
-
     /// Set the `Rep` the rewards contract reads for `who` (scoreboard only).
     #[track_caller]
     pub fn set_score(&mut self, who: &Addr, score: Decimal) {
@@ -262,17 +203,9 @@ impl Suite {
             .scoreboard
             .clone()
             .expect("suite built with a scoreboard");
-        self.app
-            .execute_contract(
-                self.gov.clone(),
-                sb,
-                &ScoreboardMsg::SetScore {
-                    provider: who.to_string(),
-                    score,
-                },
-                &[],
-            )
-            .expect("set score");
+        let provider = who.to_string();
+        let msg = ScoreboardMsg::SetScore { provider, score };
+        govern(&mut self.app, &self.gov, &sb, &msg, "set score");
     }
 
     /// `RecordWork` from the marketplace account, carrying fees so large
@@ -295,16 +228,8 @@ impl Suite {
         fee: u128,
     ) -> Result<AppResponse> {
         let m = self.marketplace.clone();
-        self.exec_rewards(
-            &m,
-            &rw::ExecuteMsg::RecordWork {
-                provider: who.to_string(),
-                role,
-                contribution: Uint128::new(contribution),
-                fee: Uint128::new(fee),
-            },
-            0,
-        )
+        let msg = fixtures::record_work(who.as_str(), role, contribution, fee);
+        self.exec_rewards(&m, &msg, 0)
     }
 
     /// `RecordJob` from the marketplace account, sending `to_pool + to_vault`.
@@ -316,16 +241,8 @@ impl Suite {
         to_vault: u128,
     ) -> Result<AppResponse> {
         let m = self.marketplace.clone();
-        self.exec_rewards(
-            &m,
-            &rw::ExecuteMsg::RecordJob {
-                job_id,
-                outcome,
-                to_pool: Uint128::new(to_pool),
-                to_vault: Uint128::new(to_vault),
-            },
-            to_pool + to_vault,
-        )
+        let msg = fixtures::record_job(job_id, outcome, to_pool, to_vault);
+        self.exec_rewards(&m, &msg, to_pool + to_vault)
     }
 
     pub fn close_epoch(&mut self, caller: &Addr) -> Result<AppResponse> {
@@ -391,6 +308,21 @@ impl Suite {
         Ok((paid_epochs, amount, fined))
     }
 
+    /// Claim in pages of 100 epochs until `who` has nothing left to claim
+    /// (each claim checked against `Claimable` when `checked`); the
+    /// invariant holds after every claim.
+    pub fn claim_all(&mut self, who: &Addr, checked: bool) -> Result<()> {
+        while !self.claimable(who).entries.is_empty() {
+            if checked {
+                self.claim_rewards_checked(who, None, Some(100))?;
+            } else {
+                self.claim_rewards(who, None, Some(100))?;
+            }
+            self.assert_invariant();
+        }
+        Ok(())
+    }
+
     pub fn spend_vault(&mut self, caller: &Addr, to: &Addr, amount: u128) -> Result<AppResponse> {
         self.exec_rewards(
             caller,
@@ -412,17 +344,13 @@ impl Suite {
     /// Send tokens to the rewards contract by plain bank transfer.
     #[track_caller]
     pub fn donate_rewards(&mut self, from: &Addr, amount: u128) {
-        self.app
-            .send_tokens(from.clone(), self.rewards.clone(), &coins(amount, DENOM))
-            .expect("bank send");
+        let rewards = self.rewards.clone();
+        self.bank_send(from, &rewards, amount);
         self.rewards_donations += Uint128::new(amount);
     }
 
     fn query_rewards<T: serde::de::DeserializeOwned>(&self, msg: &rw::QueryMsg) -> Result<T> {
-        self.app
-            .wrap()
-            .query_wasm_smart(&self.rewards, msg)
-            .map_err(|e| anyhow!("{e}"))
+        self.query(&self.rewards, msg)
     }
 
     #[track_caller]
@@ -460,17 +388,10 @@ impl Suite {
     /// walking the paginated `Epochs` query.
     #[track_caller]
     pub fn all_epochs(&self) -> Vec<EpochResponse> {
-        let mut out: Vec<EpochResponse> = vec![];
-        loop {
-            let page = self
-                .epochs_page(out.last().map(|e| e.epoch), Some(MAX_LIMIT))
-                .expect("epochs query");
-            let done = page.len() < MAX_LIMIT as usize;
-            out.extend(page);
-            if done {
-                return out;
-            }
-        }
+        paginate(
+            |after| self.epochs_page(after, Some(MAX_LIMIT)),
+            |e| e.epoch,
+        )
     }
 
     #[track_caller]
@@ -537,111 +458,6 @@ impl Suite {
         f: impl FnOnce(&mut Suite) -> Result<T>,
         expected: impl std::fmt::Display,
     ) {
-        let before = (self.rewards_snapshot(), self.snapshot());
-        let res = f(self);
-        crate::assert_err(res, expected);
-        assert_eq!(
-            (self.rewards_snapshot(), self.snapshot()),
-            before,
-            "a failed message changed state"
-        );
-        self.assert_invariant();
-    }
-
-    /// The rewards contract holds exactly what it owes (plus donations):
-    /// - balance == reserve + current pool + unclaimed + vault + donations;
-    /// - `unclaimed` is what the closed epochs' cohort pools still owe, and
-    ///   no epoch paid more than its pools; every record's pool splits
-    ///   exactly into providers + verifiers + vault;
-    /// - everything claimed was either paid or fined;
-    /// - funded == reserve + issued; issuance never exceeded the reserve;
-    /// - what the known accounts can claim fits in `unclaimed`.
-    #[track_caller]
-    pub fn assert_rewards_invariant(&self) {
-        let t = self.rewards_totals();
-        let held = Uint128::new(self.balance(&self.rewards));
-        let owed = t.reserve + t.current_pool + t.unclaimed + t.vault + self.rewards_donations;
-        assert_eq!(
-            held, owed,
-            "rewards balance {held} != reserve {} + current pool {} + unclaimed {} + vault {} + donations {}",
-            t.reserve, t.current_pool, t.unclaimed, t.vault, self.rewards_donations
-        );
-        // Capped shares return what they could not pay to the reserve.
-        assert_eq!(
-            t.funded + t.returned,
-            t.reserve + t.issued,
-            "funded + returned != reserve + issued"
-        );
-
-        // Stored records only: a record that is due but not yet closed has
-        // not moved anything in the totals.
-        let mut owed_by_epochs = Uint128::zero();
-        let mut claimed = Uint128::zero();
-        let mut issued = Uint128::zero();
-        for e in self.all_epochs() {
-            assert_eq!(
-                e.providers_pool + e.verifiers_pool + e.to_vault,
-                e.pool,
-                "epoch {} pool does not split exactly",
-                e.epoch
-            );
-            assert!(
-                e.multiplier <= Decimal::one(),
-                "multiplier {} > 1",
-                e.multiplier
-            );
-            assert!(
-                e.claimed + e.dust <= e.providers_pool + e.verifiers_pool,
-                "epoch {} settled {} + dust {} of pools {}",
-                e.epoch,
-                e.claimed,
-                e.dust,
-                e.providers_pool + e.verifiers_pool
-            );
-            if self.epoch_is_stored(e.epoch) {
-                owed_by_epochs += e.providers_pool + e.verifiers_pool - e.claimed - e.dust;
-                claimed += e.claimed;
-                issued += e.issuance;
-            }
-        }
-        assert_eq!(owed_by_epochs, t.unclaimed, "epoch pools owed != unclaimed");
-        assert_eq!(
-            claimed,
-            t.paid + t.fined + t.returned,
-            "claimed != paid + fined + returned"
-        );
-        assert_eq!(issued, t.issued, "sum of issuance != issued");
-
-        let mut claimable = Uint128::zero();
-        for a in &self.accounts {
-            claimable += self.claimable(a).total;
-        }
-        // Claimable includes epochs that close lazily at the next message.
-        let pending: Uint128 = self
-            .all_epochs()
-            .iter()
-            .filter(|e| !self.epoch_is_stored(e.epoch))
-            .map(|e| e.providers_pool + e.verifiers_pool)
-            .sum();
-        assert!(
-            claimable <= t.unclaimed + pending,
-            "claimable {claimable} > unclaimed {} + pending {pending}",
-            t.unclaimed
-        );
-    }
-
-    /// Whether epoch `id`'s record is in storage (not just due to close).
-    fn epoch_is_stored(&self, id: u64) -> bool {
-        // The contract stores records under "epochs" keyed by big-endian id.
-        let mut key = Vec::with_capacity(2 + 6 + 8);
-        key.extend_from_slice(&(6u16).to_be_bytes());
-        key.extend_from_slice(b"epochs");
-        key.extend_from_slice(&id.to_be_bytes());
-        self.app
-            .wrap()
-            .query_wasm_raw(self.rewards.to_string(), key)
-            .ok()
-            .flatten()
-            .is_some()
+        self.rejects_unchanged(|s| (s.rewards_snapshot(), s.snapshot()), f, expected);
     }
 }

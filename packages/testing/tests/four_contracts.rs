@@ -7,18 +7,19 @@
 //! conservation, every job in exactly one state and every settled job's fee
 //! received by rewards (or still undelivered) after every message.
 
-use std::cell::RefCell;
-use std::collections::BTreeMap;
+#[path = "common/props.rs"]
+mod props;
 
 use cosmwasm_std::{Addr, Decimal, Uint128, Uint256};
-use impulse_testing::market::{default_spec, moved_to, Behaviour, Run};
+use impulse_testing::market::{default_spec, moved_to, sequence_spec, Run};
 use impulse_testing::rewards::RewardsSetup;
 use impulse_testing::{attr, Outcome, Suite, SuiteBuilder};
 use impulse_types::marketplace::JobState;
 use impulse_types::rewards::RewardsParams;
 use impulse_types::Backend;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+
+use props::{assert_covered, run_seeded, Tally};
 
 const L: u64 = 40;
 const EPOCH: u64 = 300;
@@ -341,40 +342,19 @@ enum Op {
     },
     Scheduler,
     CommitOnly,
-    Drive {
-        cheat: bool,
-        behaviour: u8,
-    },
+    /// Drive the first open job honestly, with the committee
+    /// `Behaviour::committee(pick)` ...
+    DriveHonest(u8),
+    /// ... or with a cheating run.
+    DriveCheating(u8),
     Timeouts,
     Advance(u64),
-    Close,
+    CloseEpoch,
     Claim {
         who: u8,
         limit: Option<u32>,
     },
-    Fund(u128),
-}
-
-impl Op {
-    fn kind(&self) -> &'static str {
-        match self {
-            Op::AddProver(_) => "add_prover",
-            Op::AddVerifier => "add_verifier",
-            Op::Stake { .. } => "stake",
-            Op::Unstake { .. } => "unstake",
-            Op::Heartbeats => "heartbeats",
-            Op::Submit { .. } => "submit",
-            Op::Scheduler => "scheduler",
-            Op::CommitOnly => "commit_only",
-            Op::Drive { cheat: false, .. } => "drive_honest",
-            Op::Drive { cheat: true, .. } => "drive_cheating",
-            Op::Timeouts => "timeouts",
-            Op::Advance(_) => "advance",
-            Op::Close => "close_epoch",
-            Op::Claim { .. } => "claim",
-            Op::Fund(_) => "fund_reserve",
-        }
-    }
+    FundReserve(u128),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -389,22 +369,13 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(steps, committee, price)| Op::Submit { steps, committee, price }),
         1 => Just(Op::Scheduler),
         1 => Just(Op::CommitOnly),
-        4 => (prop::bool::weighted(0.3), 0u8..6).prop_map(|(cheat, behaviour)| Op::Drive { cheat, behaviour }),
+        4 => (prop::bool::weighted(0.3), 0u8..6).prop_map(|(cheat, pick)| if cheat { Op::DriveCheating(pick) } else { Op::DriveHonest(pick) }),
         1 => Just(Op::Timeouts),
         2 => prop::sample::select(vec![1u64, 50, 150, 301, 700]).prop_map(Op::Advance),
-        2 => Just(Op::Close),
+        2 => Just(Op::CloseEpoch),
         3 => (any::<u8>(), prop::option::of(0u32..3)).prop_map(|(who, limit)| Op::Claim { who, limit }),
-        1 => prop::sample::select(vec![0u128, 1, 2_000_000]).prop_map(Op::Fund),
+        1 => prop::sample::select(vec![0u128, 1, 2_000_000]).prop_map(Op::FundReserve),
     ]
-}
-
-/// The first assigned job whose training window is still open.
-fn open_assigned(s: &Suite) -> Option<u64> {
-    let now = s.height();
-    s.all_jobs(Some(JobState::Assigned))
-        .into_iter()
-        .find(|j| j.phase_deadline.is_some_and(|d| now <= d))
-        .map(|j| j.id)
 }
 
 fn pick(s: &Suite, who: u8) -> Option<Addr> {
@@ -450,49 +421,19 @@ fn apply(s: &mut Suite, op: &Op, n: &mut u32) -> anyhow::Result<()> {
             price,
         } => {
             let t = s.addr("trainer");
-            let mut spec = default_spec(s.height(), *steps, *n as u64);
-            spec.verification.committee = *committee;
-            spec.max_price_per_step = Uint128::new(*price);
-            spec.deadline = s.height() + 500;
+            let spec = sequence_spec(s.height(), *steps, *n as u64, *committee, *price);
             s.submit(&t, &spec).map(drop)
         }
         Op::Scheduler => s.run_scheduler(None).map(drop),
-        Op::CommitOnly => match open_assigned(s) {
-            Some(id) => {
-                let j = s.job(id);
-                let run = Run::honest(j.spec.hyper.seed, j.spec.hyper.steps);
-                s.commit_secrets(id)?;
-                s.commit_result(id, &run).map(drop)
-            }
-            None => Ok(()),
-        },
-        Op::Drive { cheat, behaviour } => match open_assigned(s) {
-            Some(id) => {
-                let j = s.job(id);
-                let l = j.spec.hyper.steps;
-                let run = if *cheat {
-                    Run::cheating(j.spec.hyper.seed, l, &[l])
-                } else {
-                    Run::honest(j.spec.hyper.seed, l)
-                };
-                let b = match behaviour {
-                    0 => vec![],
-                    1 => vec![Behaviour::Accuse],
-                    2 => vec![Behaviour::Silent, Behaviour::Silent],
-                    3 => vec![Behaviour::Honest, Behaviour::NoReveal],
-                    4 => vec![Behaviour::Honest, Behaviour::Copy(0)],
-                    _ => vec![Behaviour::Rubberstamp],
-                };
-                s.drive(id, &run, &b).map(drop)
-            }
-            None => Ok(()),
-        },
+        Op::CommitOnly => s.commit_open(),
+        Op::DriveHonest(pick) => s.drive_open(false, *pick),
+        Op::DriveCheating(pick) => s.drive_open(true, *pick),
         Op::Timeouts => s.process_timeouts().map(drop),
         Op::Advance(b) => {
             s.advance(*b);
             Ok(())
         }
-        Op::Close => {
+        Op::CloseEpoch => {
             let a = s.addr("anyone");
             s.close_epoch(&a).map(drop)
         }
@@ -500,16 +441,14 @@ fn apply(s: &mut Suite, op: &Op, n: &mut u32) -> anyhow::Result<()> {
             Some(p) => s.claim_rewards_checked(&p, None, *limit).map(drop),
             None => Ok(()),
         },
-        Op::Fund(amount) => {
+        Op::FundReserve(amount) => {
             let g = s.gov.clone();
             s.fund_reserve(&g, *amount).map(drop)
         }
     }
 }
 
-type Coverage = RefCell<BTreeMap<&'static str, (u32, u32)>>;
-
-fn run_sequence(ops: &[Op], coverage: &Coverage) -> Result<(), TestCaseError> {
+fn run_sequence(ops: &[Op], tally: &Tally) -> Result<(), TestCaseError> {
     // a reserve that can run dry within a sequence
     let mut s = four(3 * MAX_ISSUANCE);
     s.addr("anyone");
@@ -521,34 +460,19 @@ fn run_sequence(ops: &[Op], coverage: &Coverage) -> Result<(), TestCaseError> {
     for op in ops {
         let res = apply(&mut s, op, &mut n);
         s.assert_invariant();
-        let mut cov = coverage.borrow_mut();
-        let entry = cov.entry(op.kind()).or_default();
-        match res {
-            Ok(()) => entry.0 += 1,
-            Err(_) => entry.1 += 1,
-        }
+        tally.record(op, res.is_ok());
     }
     // Drain: every deadline passes, every job ends; the last epochs close
     // and everything owed can be claimed.
-    for _ in 0..6 {
-        s.advance(1_000);
-        s.process_timeouts()
-            .map_err(|e| TestCaseError::fail(format!("{e:#}")))?;
-        s.assert_invariant();
-    }
-    for j in s.all_jobs(None) {
-        prop_assert!(j.state.is_terminal(), "job {} left in {}", j.id, j.state);
-    }
+    let fail = |e: anyhow::Error| TestCaseError::fail(format!("{e:#}"));
+    let left = s.drain_jobs().map_err(fail)?;
+    prop_assert!(left.is_empty(), "jobs left unfinished: {:?}", left);
     s.advance(EPOCH);
     let anyone = s.addr("anyone");
     let _ = s.close_epoch(&anyone);
     s.assert_invariant();
     for p in s.all_providers() {
-        while !s.claimable(&p.address).entries.is_empty() {
-            s.claim_rewards_checked(&p.address, None, Some(100))
-                .map_err(|e| TestCaseError::fail(format!("{e:#}")))?;
-            s.assert_invariant();
-        }
+        s.claim_all(&p.address, true).map_err(fail)?;
     }
     let t = s.rewards_totals();
     prop_assert!(
@@ -565,35 +489,7 @@ fn run_sequence(ops: &[Op], coverage: &Coverage) -> Result<(), TestCaseError> {
 
 #[test]
 fn four_contracts_stay_balanced_over_random_sequences() {
-    let config = Config {
-        cases: 256,
-        failure_persistence: None,
-        rng_algorithm: RngAlgorithm::ChaCha,
-        ..Config::default()
-    };
-    let mut runner =
-        TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &[4; 32]));
-    let coverage = Coverage::default();
-    runner
-        .run(&prop::collection::vec(op(), 1..25), |ops| {
-            run_sequence(&ops, &coverage)
-        })
-        .unwrap();
-    let cov = coverage.borrow();
-    println!("op: ok / failed");
-    for (k, (ok, failed)) in cov.iter() {
-        println!("{k}: {ok} / {failed}");
-    }
-    for k in [
-        "submit",
-        "drive_honest",
-        "drive_cheating",
-        "close_epoch",
-        "claim",
-        "fund_reserve",
-        "timeouts",
-    ] {
-        let (ok, _) = cov.get(k).copied().unwrap_or_default();
-        assert!(ok > 0, "{k} never succeeded");
-    }
+    let coverage = run_seeded(4, op(), 1..25, run_sequence);
+    let ops = "submit drive_honest drive_cheating close_epoch claim fund_reserve timeouts";
+    assert_covered(&coverage, true, 1, ops);
 }

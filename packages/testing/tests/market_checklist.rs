@@ -27,18 +27,13 @@ fn rejects(
     funds: &[cosmwasm_std::Coin],
     expected: &str,
 ) {
-    let before = snapshot(s);
     let m = s.market_addr();
-    let res = s
-        .app
-        .execute_contract(sender.clone(), m, &msg, funds)
-        .map_err(|e| anyhow::anyhow!("{e:#}"));
-    impulse_testing::assert_err(res, expected);
-    assert_eq!(snapshot(s), before, "a rejected message changed state");
-    s.assert_invariant();
+    s.rejects_unchanged(
+        snapshot,
+        |s| s.exec_coins(&m, sender, &msg, funds),
+        expected,
+    );
 }
-
-use cw_multi_test::Executor;
 
 #[test]
 fn job_validation_errors_are_typed_and_change_nothing() {
@@ -56,63 +51,33 @@ fn job_validation_errors_are_typed_and_change_nothing() {
         &[coin(need - 1, "uimp")],
         &format!("budget too small: {need} required, {} provided", need - 1),
     );
-    let mut bad = spec.clone();
-    bad.verification.alpha = Decimal::permille(5);
-    rejects(&mut s, &t, submit(bad), &[coin(need, "uimp")], "alpha");
-    let mut bad = spec.clone();
-    bad.verification.committee = 2;
-    rejects(
-        &mut s,
-        &t,
-        submit(bad),
-        &[coin(need, "uimp")],
-        "verification.committee",
-    );
-    let mut bad = spec.clone();
-    bad.deadline = now;
-    rejects(
-        &mut s,
-        &t,
-        submit(bad),
-        &[coin(need, "uimp")],
-        "is not after the current block",
-    );
-    let mut bad = spec.clone();
-    bad.hyper.steps = p.max_steps + 1;
-    rejects(
-        &mut s,
-        &t,
-        submit(bad),
-        &[coin(need, "uimp")],
-        "hyper.steps",
-    );
-    let mut bad = spec.clone();
-    bad.dataset.sha256 = hex(&[1u8; 31]);
-    rejects(
-        &mut s,
-        &t,
-        submit(bad),
-        &[coin(need, "uimp")],
-        "expected 32 bytes, got 31",
-    );
-    let mut bad = spec.clone();
-    bad.dataset.uri = "x".repeat(600);
-    rejects(
-        &mut s,
-        &t,
-        submit(bad),
-        &[coin(need, "uimp")],
-        "dataset.uri",
-    );
-    let mut bad = spec.clone();
-    bad.model_units = 0;
-    rejects(
-        &mut s,
-        &t,
-        submit(bad),
-        &[coin(need, "uimp")],
-        "model_units",
-    );
+    type Change<'a> = Box<dyn Fn(&mut mkt::JobSpec) + 'a>;
+    let invalid: Vec<(&str, Change)> = vec![
+        (
+            "alpha",
+            Box::new(|j| j.verification.alpha = Decimal::permille(5)),
+        ),
+        (
+            "verification.committee",
+            Box::new(|j| j.verification.committee = 2),
+        ),
+        (
+            "is not after the current block",
+            Box::new(|j| j.deadline = now),
+        ),
+        ("hyper.steps", Box::new(|j| j.hyper.steps = p.max_steps + 1)),
+        (
+            "expected 32 bytes, got 31",
+            Box::new(|j| j.dataset.sha256 = hex(&[1u8; 31])),
+        ),
+        ("dataset.uri", Box::new(|j| j.dataset.uri = "x".repeat(600))),
+        ("model_units", Box::new(|j| j.model_units = 0)),
+    ];
+    for (expected, change) in &invalid {
+        let mut bad = spec.clone();
+        change(&mut bad);
+        rejects(&mut s, &t, submit(bad), &[coin(need, "uimp")], expected);
+    }
     let mut bad = spec.clone();
     bad.verification.alpha = Decimal::one();
     bad.hyper.steps = 10_000;
@@ -338,10 +303,8 @@ fn bank_transfers_change_no_escrow_and_queries_cap() {
     s.assert_invariant();
     // item 12: every list caps at MAX_LIMIT
     let r: mkt::JobsResponse = s
-        .app
-        .wrap()
-        .query_wasm_smart(
-            s.market_addr(),
+        .query(
+            &s.market_addr(),
             &mkt::QueryMsg::Jobs {
                 state: None,
                 start_after: None,
@@ -351,10 +314,8 @@ fn bank_transfers_change_no_escrow_and_queries_cap() {
         .unwrap();
     assert_eq!(r.jobs.len(), impulse_types::common::MAX_LIMIT as usize);
     let q: mkt::QueueResponse = s
-        .app
-        .wrap()
-        .query_wasm_smart(
-            s.market_addr(),
+        .query(
+            &s.market_addr(),
             &mkt::QueryMsg::Queue {
                 start_after: None,
                 limit: Some(1000),
@@ -384,30 +345,16 @@ fn malformed_json_and_migration() {
         b"{\"run_scheduler\":{\"limit\":-1}}",
     ] {
         let before = snapshot(&s);
-        let msg: cosmwasm_std::CosmosMsg = cosmwasm_std::WasmMsg::Execute {
-            contract_addr: m.to_string(),
-            msg: cosmwasm_std::Binary::from(raw),
-            funds: vec![],
-        }
-        .into();
-        assert!(s.app.execute(eve.clone(), msg).is_err());
+        assert!(s.exec_raw(&m, &eve, raw, &[]).is_err());
         assert_eq!(snapshot(&s), before);
     }
     // item 18: same version migrates; another contract's code is refused
-    let gov = s.gov.clone();
     let code = s.market().code_id;
-    s.app
-        .migrate_contract(gov.clone(), m.clone(), &mkt::MigrateMsg {}, code)
-        .unwrap();
-    let staking_code = s.staking_code;
+    s.migrate(&m, code).unwrap();
     let staking = s.staking.clone();
-    let err = s
-        .app
-        .migrate_contract(gov, staking, &impulse_types::staking::MigrateMsg {}, code)
-        .unwrap_err();
+    let err = s.migrate(&staking, code).unwrap_err();
     assert!(
         format!("{err:#}").contains("cannot migrate from contract"),
         "{err:#}"
     );
-    let _ = staking_code;
 }

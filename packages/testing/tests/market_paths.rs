@@ -2,7 +2,7 @@
 //! staking, reputation and marketplace contracts (and the mock rewards).
 
 use cosmwasm_std::Uint128;
-use impulse_testing::market::{default_spec, moved_to, Run};
+use impulse_testing::market::{default_spec, moved_to, with_job, with_network, Run};
 use impulse_testing::{Outcome, SuiteBuilder};
 use impulse_types::marketplace::{ExecuteMsg, JobState};
 
@@ -97,9 +97,7 @@ fn queued_job_expires_after_its_deadline() {
 #[test]
 fn scheduler_crank_matches_a_job_queued_before_providers_came() {
     let mut s = SuiteBuilder::new().marketplace().build();
-    let trainer = s.addr("trainer");
-    let spec = default_spec(s.height(), L, 1);
-    let (id, _) = s.submit(&trainer, &spec).unwrap();
+    let id = s.submit_default(L, 1);
     assert_eq!(s.job(id).state, JobState::Queued);
     s.network(1, 3);
     let res = s.run_scheduler(None).must(&s);
@@ -108,13 +106,8 @@ fn scheduler_crank_matches_a_job_queued_before_providers_came() {
 
 #[test]
 fn missed_training_deadline_is_a_benign_fault_and_requeues() {
-    let mut s = SuiteBuilder::new().marketplace().build();
-    s.network(2, 4);
-    let trainer = s.addr("trainer");
-    let spec = default_spec(s.height(), L, 1);
-    let (id, _) = s.submit(&trainer, &spec).unwrap();
-    let prover = s.job(id).prover.unwrap();
-    let stake_before = s.provider(&prover).stake;
+    let (mut s, id) = with_job(2, 4, L, 1);
+    let (prover, stake_before) = s.prover_of(id);
     let escrow_before = s.job(id).escrow;
     let p = s.market_params();
     // The committee commits its secrets; the prover never commits.
@@ -137,8 +130,7 @@ fn missed_training_deadline_is_a_benign_fault_and_requeues() {
 
 #[test]
 fn max_attempts_then_failed_with_refund() {
-    let mut s = SuiteBuilder::new().marketplace().build();
-    s.network(3, 5);
+    let mut s = with_network(3, 5);
     let trainer = s.addr("trainer");
     let spec = default_spec(s.height(), L, 1);
     let before = s.balance(&trainer);
@@ -164,13 +156,8 @@ fn max_attempts_then_failed_with_refund() {
 
 #[test]
 fn fraud_is_slashed_and_the_job_requeued_then_settled_by_another_prover() {
-    let mut s = SuiteBuilder::new().marketplace().build();
-    s.network(2, 6);
-    let trainer = s.addr("trainer");
-    let spec = default_spec(s.height(), L, 1);
-    let (id, _) = s.submit(&trainer, &spec).unwrap();
-    let cheat = s.job(id).prover.unwrap();
-    let stake = s.provider(&cheat).stake;
+    let (mut s, id) = with_job(2, 6, L, 1);
+    let (cheat, stake) = s.prover_of(id);
     // falsify the last step: always challenged
     let run = Run::cheating(1, L, &[L]);
     let res = s.drive(id, &run, &[]).unwrap();

@@ -4,7 +4,7 @@
 //! stakes, every job in exactly one state (`Suite::assert_invariant`).
 
 use cosmwasm_std::Decimal;
-use impulse_testing::market::{default_spec, Behaviour, Run};
+use impulse_testing::market::sequence_spec;
 use impulse_testing::{Suite, SuiteBuilder};
 use impulse_types::marketplace::{ExecuteMsg, JobState};
 use proptest::prelude::*;
@@ -52,15 +52,6 @@ fn first(s: &Suite, state: JobState) -> Option<u64> {
     s.all_jobs(Some(state)).first().map(|j| j.id)
 }
 
-/// The first assigned job whose training window is still open.
-fn open_assigned(s: &Suite) -> Option<u64> {
-    let now = s.height();
-    s.all_jobs(Some(JobState::Assigned))
-        .into_iter()
-        .find(|j| j.phase_deadline.is_some_and(|d| now <= d))
-        .map(|j| j.id)
-}
-
 fn apply(s: &mut Suite, op: &Op, n: &mut u32) {
     match op {
         Op::AddProver(stake) => {
@@ -83,41 +74,12 @@ fn apply(s: &mut Suite, op: &Op, n: &mut u32) {
             price,
         } => {
             let t = s.addr("trainer");
-            let mut spec = default_spec(s.height(), *steps, *n as u64);
+            let mut spec = sequence_spec(s.height(), *steps, *n as u64, *committee, *price);
             spec.verification.alpha = Decimal::percent(*alpha_pct);
-            spec.verification.committee = *committee;
-            spec.max_price_per_step = cosmwasm_std::Uint128::new(*price);
-            spec.deadline = s.height() + 500;
             s.submit(&t, &spec).expect("valid submit");
         }
-        Op::Drive { cheat, behaviour } => {
-            if let Some(id) = open_assigned(s) {
-                let j = s.job(id);
-                let l = j.spec.hyper.steps;
-                let run = if *cheat {
-                    Run::cheating(j.spec.hyper.seed, l, &[l])
-                } else {
-                    Run::honest(j.spec.hyper.seed, l)
-                };
-                let b = match behaviour {
-                    0 => vec![],
-                    1 => vec![Behaviour::Accuse],
-                    2 => vec![Behaviour::Silent, Behaviour::Silent],
-                    3 => vec![Behaviour::Honest, Behaviour::NoReveal],
-                    4 => vec![Behaviour::Honest, Behaviour::Copy(0)],
-                    _ => vec![Behaviour::Rubberstamp],
-                };
-                s.drive(id, &run, &b).expect("drive");
-            }
-        }
-        Op::CommitOnly => {
-            if let Some(id) = open_assigned(s) {
-                let j = s.job(id);
-                let run = Run::honest(j.spec.hyper.seed, j.spec.hyper.steps);
-                s.commit_secrets(id).expect("secrets");
-                s.commit_result(id, &run).expect("result");
-            }
-        }
+        Op::Drive { cheat, behaviour } => s.drive_open(*cheat, *behaviour).expect("drive"),
+        Op::CommitOnly => s.commit_open().expect("secrets and result"),
         Op::Advance(b) => s.advance(*b),
         Op::Timeouts => {
             s.process_timeouts().expect("crank");
@@ -158,13 +120,7 @@ proptest! {
             apply(&mut s, o, &mut n);
         }
         // drain: every deadline passes, every job ends or waits
-        for _ in 0..6 {
-            s.advance(1_000);
-            s.process_timeouts().expect("crank");
-            s.assert_invariant();
-        }
-        for j in s.all_jobs(None) {
-            prop_assert!(j.state.is_terminal(), "job {} left in {}", j.id, j.state);
-        }
+        let left = s.drain_jobs().expect("crank");
+        prop_assert!(left.is_empty(), "jobs left unfinished: {:?}", left);
     }
 }

@@ -5,16 +5,12 @@
 use cosmwasm_std::{Decimal, Uint128};
 use impulse_protocol::{challenge_seed, challenged_steps, secret_commitment};
 use impulse_testing::market::{
-    default_spec, hex, moved_to, Behaviour, MarketOptions, RewardsKind, Run,
+    default_spec, hex, moved_to, with_job, with_network, Behaviour, MarketOptions, RewardsKind, Run,
 };
 use impulse_testing::{Outcome, Suite, SuiteBuilder};
 use impulse_types::marketplace::{ExecuteMsg, JobState, VerificationMode};
 
 const L: u64 = 40;
-
-fn suite() -> Suite {
-    SuiteBuilder::new().marketplace().build()
-}
 
 fn slashed(s: &Suite, who: &cosmwasm_std::Addr, before: Uint128) -> Uint128 {
     before - s.provider(who).stake
@@ -22,14 +18,12 @@ fn slashed(s: &Suite, who: &cosmwasm_std::Addr, before: Uint128) -> Uint128 {
 
 #[test]
 fn skipped_or_falsified_steps_are_caught_when_challenged() {
-    let mut s = suite();
-    s.network(2, 5);
+    let mut s = with_network(2, 5);
     let trainer = s.addr("trainer");
     let mut spec = default_spec(s.height(), L, 3);
     spec.verification.alpha = Decimal::percent(50);
     let (id, _) = s.submit(&trainer, &spec).unwrap();
-    let cheat = s.job(id).prover.unwrap();
-    let stake = s.provider(&cheat).stake;
+    let (cheat, stake) = s.prover_of(id);
     // every intermediate step forged: P(no challenge) = 2^-39
     let run = Run::cheating(3, L, &(1..L).collect::<Vec<_>>());
     let res = s.drive(id, &run, &[]).unwrap();
@@ -43,10 +37,7 @@ fn skipped_or_falsified_steps_are_caught_when_challenged() {
 
 #[test]
 fn a_fake_final_model_is_caught_through_the_last_step() {
-    let mut s = suite();
-    s.network(2, 5);
-    let trainer = s.addr("trainer");
-    let (id, _) = s.submit(&trainer, &default_spec(s.height(), L, 4)).unwrap();
+    let (mut s, id) = with_job(2, 5, L, 4);
     let cheat = s.job(id).prover.unwrap();
     // honest leaves, but the delivered model is not the trained one
     let mut run = Run::honest(4, L);
@@ -58,15 +49,10 @@ fn a_fake_final_model_is_caught_through_the_last_step() {
 
 #[test]
 fn withholding_a_challenged_state_is_fraud() {
-    let mut s = suite();
-    s.network(2, 5);
-    let trainer = s.addr("trainer");
-    let (id, _) = s.submit(&trainer, &default_spec(s.height(), L, 5)).unwrap();
-    let cheat = s.job(id).prover.unwrap();
-    let stake = s.provider(&cheat).stake;
+    let (mut s, id) = with_job(2, 5, L, 5);
+    let (cheat, stake) = s.prover_of(id);
     let run = Run::honest(5, L);
-    s.commit_secrets(id).unwrap();
-    s.commit_result(id, &run).must(&s);
+    s.commit_round(id, &run).must(&s);
     s.reveal_secrets(id, &[0, 1, 2]).unwrap();
     s.commit_verdicts(id, &run, &[]).unwrap();
     assert_eq!(s.job(id).state, JobState::Verifying);
@@ -99,13 +85,11 @@ fn withholding_a_challenged_state_is_fraud() {
         stake.mul_ceil(Decimal::percent(75))
     );
     // a forged opening is refused outright
-    let mut s = suite();
-    s.network(2, 5);
+    let mut s = with_network(2, 5);
     let t = trainer_of(&mut s);
     let (id, _) = s.submit(&t, &default_spec(s.height(), L, 6)).unwrap();
     let run = Run::honest(6, L);
-    s.commit_secrets(id).unwrap();
-    s.commit_result(id, &run).must(&s);
+    s.commit_round(id, &run).must(&s);
     s.reveal_secrets(id, &[0, 1, 2]).unwrap();
     s.commit_verdicts(id, &run, &[]).unwrap();
     let step = s.round(id).challenged_steps[0];
@@ -129,10 +113,7 @@ fn trainer_of(s: &mut Suite) -> cosmwasm_std::Addr {
 
 #[test]
 fn a_lazy_verifier_that_copies_cannot_open_and_is_faulted() {
-    let mut s = suite();
-    s.network(2, 5);
-    let trainer = s.addr("trainer");
-    let (id, _) = s.submit(&trainer, &default_spec(s.height(), L, 7)).unwrap();
+    let (mut s, id) = with_job(2, 5, L, 7);
     let lazy = s.round(id).committee[2].address.clone();
     let stake = s.provider(&lazy).stake;
     let run = Run::honest(7, L);
@@ -162,10 +143,7 @@ fn a_lazy_verifier_that_copies_cannot_open_and_is_faulted() {
 
 #[test]
 fn a_false_accusation_is_slashed_as_fraud_and_the_job_settles() {
-    let mut s = suite();
-    s.network(2, 5);
-    let trainer = s.addr("trainer");
-    let (id, _) = s.submit(&trainer, &default_spec(s.height(), L, 8)).unwrap();
+    let (mut s, id) = with_job(2, 5, L, 8);
     let liar = s.round(id).committee[1].address.clone();
     let honest = [
         s.round(id).committee[0].address.clone(),
@@ -229,26 +207,19 @@ fn a_colluding_minority_cannot_save_a_cheat() {
 
 #[test]
 fn unstaking_does_not_escape_a_pending_slash() {
-    let mut s = suite();
-    s.network(0, 5);
+    let mut s = with_network(0, 5);
     let cheat = s.provider_node("cheat", 3_000_000_000, impulse_types::Backend::Cpu, 10);
-    let trainer = s.addr("trainer");
-    let (id, _) = s
-        .submit(&trainer, &default_spec(s.height(), L, 10))
-        .unwrap();
+    let id = s.submit_default(L, 10);
     assert_eq!(s.job(id).prover.as_ref(), Some(&cheat));
     let run = Run::cheating(10, L, &[L]);
-    s.commit_secrets(id).unwrap();
-    s.commit_result(id, &run).must(&s);
+    s.commit_round(id, &run).must(&s);
     // the root is in: the cheat tries to leave with most of its stake
     s.unstake(&cheat, 2_000_000_000).must(&s);
     s.unstake(&cheat, 1_000_000_000)
         .must_fail(&s, "need at least");
     let pending = s.unbonding(&cheat).entries[0].pending;
     s.reveal_secrets(id, &[0, 1, 2]).unwrap();
-    s.commit_verdicts(id, &run, &[]).unwrap();
-    s.open_all(id, &run).unwrap();
-    s.reveal_verdicts(id, &run, &[]).unwrap();
+    s.finish_round(id, &run, &[]).unwrap();
     assert_eq!(s.job(id).state, JobState::Queued);
     let after = s.unbonding(&cheat).entries[0].pending;
     assert_eq!(
@@ -260,42 +231,35 @@ fn unstaking_does_not_escape_a_pending_slash() {
 
 #[test]
 fn grinding_the_commitment_cannot_choose_the_challenge() {
-    let mut s = suite();
-    s.network(2, 5);
-    let trainer = s.addr("trainer");
-    let (id, _) = s
-        .submit(&trainer, &default_spec(s.height(), L, 11))
-        .unwrap();
+    let (mut s, id) = with_job(2, 5, L, 11);
     let run = Run::honest(11, L);
-    s.commit_secrets(id).unwrap();
-    s.commit_result(id, &run).must(&s);
+    s.commit_round(id, &run).must(&s);
     // when the root is committed, nothing on chain fixes the challenge
     let r = s.round(id);
     assert!(r.seed.is_none() && r.challenged_steps.is_empty());
-    // and a member can no longer change its secret
     let m = r.committee[0].address.clone();
-    s.exec_market(
-        &m,
-        &ExecuteMsg::CommitSecret {
-            job_id: id,
-            secret_hash: hex(&[0u8; 32]),
-        },
-        0,
-    )
-    .must_fail(
-        &s,
-        "is committed; this needs a committee collecting its secrets",
-    );
-    // a wrong secret is refused
-    s.exec_market(
-        &m,
-        &ExecuteMsg::RevealSecret {
-            job_id: id,
-            secret: hex(&[0u8; 32]),
-        },
-        0,
-    )
-    .must_fail(&s, "does not match the commitment");
+    let zero = hex(&[0u8; 32]);
+    let refused = [
+        // a member can no longer change its secret
+        (
+            ExecuteMsg::CommitSecret {
+                job_id: id,
+                secret_hash: zero.clone(),
+            },
+            "is committed; this needs a committee collecting its secrets",
+        ),
+        // a wrong secret is refused
+        (
+            ExecuteMsg::RevealSecret {
+                job_id: id,
+                secret: zero,
+            },
+            "does not match the commitment",
+        ),
+    ];
+    for (msg, expected) in refused {
+        s.exec_market(&m, &msg, 0).must_fail(&s, expected);
+    }
     s.reveal_secrets(id, &[0, 1, 2]).unwrap();
     let r = s.round(id);
     // R3: anyone recomputes the seed and the challenge from on-chain data
@@ -327,15 +291,9 @@ fn grinding_the_commitment_cannot_choose_the_challenge() {
 
 #[test]
 fn a_member_withholding_its_secret_is_faulted_and_the_round_goes_on() {
-    let mut s = suite();
-    s.network(2, 5);
-    let trainer = s.addr("trainer");
-    let (id, _) = s
-        .submit(&trainer, &default_spec(s.height(), L, 12))
-        .unwrap();
+    let (mut s, id) = with_job(2, 5, L, 12);
     let run = Run::honest(12, L);
-    s.commit_secrets(id).unwrap();
-    s.commit_result(id, &run).must(&s);
+    s.commit_round(id, &run).must(&s);
     let withholder = s.round(id).committee[2].address.clone();
     let stake = s.provider(&withholder).stake;
     s.reveal_secrets(id, &[0, 1]).unwrap();
@@ -344,22 +302,14 @@ fn a_member_withholding_its_secret_is_faulted_and_the_round_goes_on() {
     let res = s.process_timeouts().must(&s);
     assert!(moved_to(&res, id, JobState::Challenged));
     assert!(!slashed(&s, &withholder, stake).is_zero());
-    s.commit_verdicts(id, &run, &[]).unwrap();
-    s.open_all(id, &run).unwrap();
-    let res = s.reveal_verdicts(id, &run, &[]).unwrap().unwrap();
+    let res = s.finish_round(id, &run, &[]).unwrap().unwrap();
     assert!(moved_to(&res, id, JobState::Settled));
 }
 
 #[test]
 fn a_committee_without_quorum_is_redrawn_once_then_the_job_requeued_unpunished() {
-    let mut s = suite();
-    s.network(2, 9);
-    let trainer = s.addr("trainer");
-    let (id, _) = s
-        .submit(&trainer, &default_spec(s.height(), L, 13))
-        .unwrap();
-    let prover = s.job(id).prover.unwrap();
-    let stake = s.provider(&prover).stake;
+    let (mut s, id) = with_job(2, 9, L, 13);
+    let (prover, stake) = s.prover_of(id);
     let run = Run::honest(13, L);
     let silent = [Behaviour::Honest, Behaviour::Silent, Behaviour::Silent];
     let res = s.drive(id, &run, &silent).unwrap();
@@ -387,12 +337,7 @@ fn a_committee_without_quorum_is_redrawn_once_then_the_job_requeued_unpunished()
 
 #[test]
 fn a_redrawn_committee_settles_the_job() {
-    let mut s = suite();
-    s.network(2, 9);
-    let trainer = s.addr("trainer");
-    let (id, _) = s
-        .submit(&trainer, &default_spec(s.height(), L, 14))
-        .unwrap();
+    let (mut s, id) = with_job(2, 9, L, 14);
     let run = Run::honest(14, L);
     s.drive(
         id,
@@ -403,16 +348,13 @@ fn a_redrawn_committee_settles_the_job() {
     assert_eq!(s.job(id).state, JobState::Committed);
     s.commit_secrets(id).unwrap();
     s.reveal_secrets(id, &[0, 1, 2]).unwrap();
-    s.commit_verdicts(id, &run, &[]).unwrap();
-    s.open_all(id, &run).unwrap();
-    let res = s.reveal_verdicts(id, &run, &[]).unwrap().unwrap();
+    let res = s.finish_round(id, &run, &[]).unwrap().unwrap();
     assert!(moved_to(&res, id, JobState::Settled));
 }
 
 #[test]
 fn tolerance_mode_settles_close_replays_and_convicts_far_ones() {
-    let mut s = suite();
-    s.network(3, 5);
+    let mut s = with_network(3, 5);
     let trainer = s.addr("trainer");
     let mut spec = default_spec(s.height(), L, 15);
     spec.verification.mode = VerificationMode::Tolerance {
@@ -435,10 +377,7 @@ fn a_broken_rewards_contract_never_blocks_settlement_and_fees_are_flushed_later(
         })
         .build();
     s.network(2, 5);
-    let trainer = s.addr("trainer");
-    let (id, _) = s
-        .submit(&trainer, &default_spec(s.height(), L, 16))
-        .unwrap();
+    let id = s.submit_default(L, 16);
     let res = s.drive(id, &Run::honest(16, L), &[]).unwrap();
     assert!(moved_to(&res, id, JobState::Settled));
     assert_eq!(s.market_totals().undelivered_fees, Uint128::new(20));

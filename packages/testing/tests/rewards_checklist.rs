@@ -4,21 +4,33 @@
 //! contracts, migration, malformed input. Every refused message is a typed
 //! error that changes nothing (`Suite::rewards_rejects`).
 
-use cosmwasm_std::{coin, coins, Binary, Decimal, Reply, SubMsgResult, Uint128};
-use cw_multi_test::Executor;
-use impulse_governance::GovError;
+use cosmwasm_std::{coin, coins, Decimal, Uint128};
+use impulse_rewards::contract::reply;
 use impulse_rewards::contract::{CONTRACT_NAME, CONTRACT_VERSION};
 use impulse_rewards::ContractError;
+use impulse_testing::checks::assert_unknown_reply_refused;
 use impulse_testing::rewards::RewardsSetup;
 use impulse_testing::{attr, has_attr, Outcome, Suite, SuiteBuilder};
-use impulse_types::rewards::{
-    ExecuteMsg, JobOutcome, MigrateMsg, RewardsParams, SudoMsg, WorkRole,
-};
+use impulse_types::rewards::{ExecuteMsg, JobOutcome, RewardsParams, SudoMsg, WorkRole};
 
 const STAKE: u128 = 1_000_000_000;
 
 fn suite() -> Suite {
     SuiteBuilder::new().rewards(RewardsSetup::default()).build()
+}
+
+/// Rewards under parameters changed by `change`; heartbeats are due so
+/// rarely that no claim is fined.
+fn punctual(change: fn(&mut RewardsParams)) -> Suite {
+    let mut params = RewardsParams::default();
+    change(&mut params);
+    SuiteBuilder::new()
+        .staking_params(|p| p.heartbeat_blocks = 1_000_000)
+        .rewards(RewardsSetup {
+            params,
+            ..RewardsSetup::default()
+        })
+        .build()
 }
 
 fn close(s: &mut Suite) -> u64 {
@@ -32,8 +44,7 @@ fn close(s: &mut Suite) -> u64 {
 /// A suite with one provider `a` that has a share in epochs 0 and 1.
 fn with_shares() -> (Suite, cosmwasm_std::Addr) {
     let mut s = suite();
-    let a = s.addr("a");
-    s.register(&a, STAKE).must(&s);
+    let a = s.registered("a", STAKE);
     s.set_score(&a, Decimal::percent(90));
     for _ in 0..2 {
         s.record_work(&a, WorkRole::Prover, 1_000).must(&s);
@@ -136,98 +147,50 @@ fn checklist_01_only_governance_changes_params_contracts_and_the_vault() {
 fn governance_rejects_each_invalid_param_and_a_new_denom() {
     let mut s = suite();
     let g = s.gov.clone();
-    let d = RewardsParams::default;
+    let d = |change: fn(&mut RewardsParams)| {
+        let mut p = RewardsParams::default();
+        change(&mut p);
+        p
+    };
     let cases: Vec<(&str, RewardsParams)> = vec![
+        ("denom", d(|p| p.denom = "x".into())),
+        ("denom", d(|p| p.denom = "uother".into())),
+        ("epoch_blocks", d(|p| p.epoch_blocks = 9)),
+        ("epoch_blocks", d(|p| p.epoch_blocks = 10_000_001)),
+        ("max_issuance", d(|p| p.max_issuance = Uint128::MAX)),
+        ("m_floor", d(|p| p.m_floor = Decimal::percent(101))),
         (
-            "denom",
-            RewardsParams {
-                denom: "x".into(),
-                ..d()
-            },
+            "kpi_weights",
+            d(|p| p.kpi_weights.compute_volume = Decimal::percent(50)),
         ),
         (
-            "denom",
-            RewardsParams {
-                denom: "uother".into(),
-                ..d()
-            },
+            "kpi_weights.success_rate",
+            d(|p| p.kpi_weights.success_rate = Decimal::percent(150)),
         ),
         (
-            "epoch_blocks",
-            RewardsParams {
-                epoch_blocks: 9,
-                ..d()
-            },
+            "initial_targets.compute_volume",
+            d(|p| p.initial_targets.compute_volume = Decimal::zero()),
         ),
         (
-            "epoch_blocks",
-            RewardsParams {
-                epoch_blocks: 10_000_001,
-                ..d()
-            },
+            "initial_targets.success_rate",
+            d(|p| p.initial_targets.success_rate = Decimal::percent(101)),
         ),
         (
-            "max_issuance",
-            RewardsParams {
-                max_issuance: Uint128::MAX,
-                ..d()
-            },
+            "initial_targets.active_providers",
+            d(|p| p.initial_targets.active_providers = Decimal::zero()),
         ),
         (
-            "m_floor",
-            RewardsParams {
-                m_floor: Decimal::percent(101),
-                ..d()
-            },
+            "initial_targets.fee_growth",
+            d(|p| p.initial_targets.fee_growth = Decimal::from_ratio(101u128, 1u128)),
         ),
-        ("kpi_weights", {
-            let mut p = d();
-            p.kpi_weights.compute_volume = Decimal::percent(50);
-            p
-        }),
-        ("kpi_weights.success_rate", {
-            let mut p = d();
-            p.kpi_weights.success_rate = Decimal::percent(150);
-            p
-        }),
-        ("initial_targets.compute_volume", {
-            let mut p = d();
-            p.initial_targets.compute_volume = Decimal::zero();
-            p
-        }),
-        ("initial_targets.success_rate", {
-            let mut p = d();
-            p.initial_targets.success_rate = Decimal::percent(101);
-            p
-        }),
-        ("initial_targets.active_providers", {
-            let mut p = d();
-            p.initial_targets.active_providers = Decimal::zero();
-            p
-        }),
-        ("initial_targets.fee_growth", {
-            let mut p = d();
-            p.initial_targets.fee_growth = Decimal::from_ratio(101u128, 1u128);
-            p
-        }),
         (
             "target_growth",
-            RewardsParams {
-                target_growth: Decimal::percent(11),
-                ..d()
-            },
+            d(|p| p.target_growth = Decimal::percent(11)),
         ),
-        ("split", {
-            let mut p = d();
-            p.split.vault = Decimal::percent(11);
-            p
-        }),
+        ("split", d(|p| p.split.vault = Decimal::percent(11))),
         (
             "active_rep_threshold",
-            RewardsParams {
-                active_rep_threshold: Decimal::percent(101),
-                ..d()
-            },
+            d(|p| p.active_rep_threshold = Decimal::percent(101)),
         ),
     ];
     for (name, params) in cases {
@@ -253,9 +216,9 @@ fn governance_rejects_each_invalid_param_and_a_new_denom() {
 #[test]
 fn checklist_02_governance_transfer_is_two_step() {
     let mut s = suite();
-    let g = s.gov.clone();
     let n = s.addr("new-gov");
     let x = s.addr("x");
+    let g = s.gov.clone();
     s.rewards_rejects(
         |s| s.exec_rewards(&n, &ExecuteMsg::AcceptGovernance {}, 0),
         "no governance transfer is pending",
@@ -513,16 +476,7 @@ fn checklist_06_amounts_near_uint128_max_overflow_cleanly() {
 fn checklist_07_payouts_round_down_and_fines_round_up() {
     // A tiny pool over three equal shares: each gets the floor, the dust stays
     // owed (accounted, never paid twice, never lost).
-    let mut s = SuiteBuilder::new()
-        .staking_params(|p| p.heartbeat_blocks = 1_000_000)
-        .rewards(RewardsSetup {
-            params: RewardsParams {
-                max_issuance: Uint128::new(10),
-                ..RewardsParams::default()
-            },
-            ..RewardsSetup::default()
-        })
-        .build();
+    let mut s = punctual(|p| p.max_issuance = Uint128::new(10));
     let cps: Vec<_> = (0..3).map(|i| s.addr(&format!("cp{i}"))).collect();
     for p in &cps {
         s.register(p, STAKE).must(&s);
@@ -562,8 +516,7 @@ fn checklist_07_payouts_round_down_and_fines_round_up() {
             ..RewardsSetup::default()
         })
         .build();
-    let a = s.addr("a");
-    s.register(&a, STAKE).must(&s);
+    let a = s.registered("a", STAKE);
     s.set_score(&a, Decimal::percent(90));
     s.record_work(&a, WorkRole::Prover, 1).must(&s);
     close(&mut s);
@@ -610,45 +563,16 @@ fn checklist_09_storage_namespaces_are_unique() {
 }
 
 #[test]
-#[allow(deprecated)] // SubMsgResponse::data
 fn checklist_10_an_unknown_reply_id_is_an_error() {
-    let mut deps = cosmwasm_std::testing::mock_dependencies();
-    let env = cosmwasm_std::testing::mock_env();
-    for result in [
-        SubMsgResult::Err("boom".to_string()),
-        SubMsgResult::Ok(cosmwasm_std::SubMsgResponse {
-            events: vec![],
-            data: None,
-            msg_responses: vec![],
-        }),
-    ] {
-        let reply = Reply {
-            id: 99,
-            payload: Binary::default(),
-            gas_used: 0,
-            result,
-        };
-        let err = impulse_rewards::contract::reply(deps.as_mut(), env.clone(), reply).unwrap_err();
-        assert!(matches!(err, ContractError::UnknownReplyId { id: 99 }));
-    }
+    assert_unknown_reply_refused(reply, ContractError::UnknownReplyId { id: 99 });
 }
 
 // ---------------------------------------------------------------- 12
 
 #[test]
 fn checklist_12_lists_cap_at_max_limit_and_claims_take_a_limit() {
-    let mut s = SuiteBuilder::new()
-        .staking_params(|p| p.heartbeat_blocks = 1_000_000)
-        .rewards(RewardsSetup {
-            params: RewardsParams {
-                epoch_blocks: 10,
-                ..RewardsParams::default()
-            },
-            ..RewardsSetup::default()
-        })
-        .build();
-    let a = s.addr("a");
-    s.register(&a, STAKE).must(&s);
+    let mut s = punctual(|p| p.epoch_blocks = 10);
+    let a = s.registered("a", STAKE);
     s.set_score(&a, Decimal::percent(90));
     for _ in 0..105 {
         s.record_work(&a, WorkRole::Prover, 10).must(&s);
@@ -755,38 +679,16 @@ fn checklist_13_a_failing_staking_or_reputation_contract_blocks_no_claim() {
 
 // ---------------------------------------------------------------- 18, 19
 
-fn set_version(s: &mut Suite, name: &str, version: &str) {
-    let addr = s.rewards.clone();
-    let mut storage = s.app.contract_storage_mut(&addr);
-    cw2::set_contract_version(storage.as_mut(), name, version).unwrap();
-}
-
-fn migrate(s: &mut Suite) -> anyhow::Result<cw_multi_test::AppResponse> {
-    let (g, addr, code) = (s.gov.clone(), s.rewards.clone(), s.rewards_code.unwrap());
-    s.app
-        .migrate_contract(g, addr, &MigrateMsg {}, code)
-        .map_err(|e| anyhow::anyhow!("{e}"))
-}
-
 #[test]
 fn checklist_18_migration_refuses_wrong_contract_and_downgrade() {
     let (mut s, a) = with_shares();
-    let res = migrate(&mut s).must(&s);
+    let refused = [("99.0.0", "cannot migrate from version 99.0.0".to_string())];
+    let (rewards, code) = (s.rewards.clone(), s.rewards_code.unwrap());
+    let both = |s: &Suite| (s.rewards_snapshot(), s.snapshot());
+    let other = "crates.io:impulse-staking";
+    let ours = (CONTRACT_NAME, CONTRACT_VERSION);
+    let (res, _) = s.assert_migrations((&rewards, code), ours, other, &refused, both);
     assert_eq!(attr(&res, "to_version").as_deref(), Some(CONTRACT_VERSION));
-    set_version(&mut s, "crates.io:impulse-staking", CONTRACT_VERSION);
-    s.rewards_rejects(
-        migrate,
-        GovError::WrongContract {
-            stored: "crates.io:impulse-staking".into(),
-            expected: CONTRACT_NAME.into(),
-        },
-    );
-    set_version(&mut s, CONTRACT_NAME, "99.0.0");
-    s.rewards_rejects(migrate, "cannot migrate from version 99.0.0");
-    set_version(&mut s, CONTRACT_NAME, "0.0.1");
-    let before = s.rewards_snapshot();
-    migrate(&mut s).must(&s);
-    assert_eq!(s.rewards_snapshot(), before, "state kept");
     s.claim_rewards(&a, None, None).must(&s);
 }
 
@@ -809,7 +711,7 @@ fn checklist_19_malformed_json_is_an_error_and_changes_nothing() {
     ];
     for p in payloads {
         for sender in [&a, &m] {
-            s.rewards_rejects(|s| s.exec_rewards_raw(sender, p.clone()), "");
+            s.rewards_rejects(|s| s.exec_rewards_raw(sender, p.clone(), &[]), "");
         }
         assert!(s.query_rewards_raw(p).is_err());
     }

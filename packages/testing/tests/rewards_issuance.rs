@@ -22,6 +22,21 @@ struct Plan {
     jobs: Vec<(JobOutcome, u128, u128)>,
 }
 
+impl Plan {
+    /// Providers 0 to 10 prove `work` each, `verifiers` verify, and one
+    /// settled job pays `(to_pool, to_vault)` before `more` settled jobs
+    /// without fees.
+    fn busy(work: u128, verifiers: Vec<(usize, u128)>, fee: (u128, u128), more: usize) -> Plan {
+        let mut jobs = vec![(JobOutcome::Settled, fee.0, fee.1)];
+        jobs.extend(vec![(JobOutcome::Settled, 0, 0); more]);
+        Plan {
+            provers: (0..11).map(|i| (i, work)).collect(),
+            verifiers,
+            jobs,
+        }
+    }
+}
+
 /// The protocol's formula, computed independently of the contract.
 struct Model {
     reserve: f64,
@@ -139,7 +154,6 @@ fn issuance_follows_the_kpis_and_the_reserve_runs_dry() {
         s.set_score(p, Decimal::from_ratio((scores[i] * 10.0) as u128, 10u128));
     }
 
-    let settled = |n: usize| vec![(JobOutcome::Settled, 0, 0); n];
     let mut plans: Vec<(&str, Plan)> = vec![];
     // 0: below target. 20% of the volume, 1 of 10 active, no fee history
     // (counts as met), half the jobs failed.
@@ -153,51 +167,23 @@ fn issuance_follows_the_kpis_and_the_reserve_runs_dry() {
     ));
     // 1: exactly at target: 1_001_000 volume, 11 active > 10.01, fees 1050 =
     // 1.05 x 1000, 19 of 20 settled.
-    let mut jobs = vec![(JobOutcome::Settled, 630, 420)];
-    jobs.extend(settled(18));
-    jobs.push((JobOutcome::Failed, 0, 0));
-    plans.push((
-        "at target",
-        Plan {
-            provers: (0..11).map(|i| (i, 91_000)).collect(),
-            verifiers: vec![(11, 10_000)],
-            jobs,
-        },
-    ));
+    let mut at_target = Plan::busy(91_000, vec![(11, 10_000)], (630, 420), 18);
+    at_target.jobs.push((JobOutcome::Failed, 0, 0));
+    plans.push(("at target", at_target));
     // 2: above every target: capped at 1.
-    let mut jobs = vec![(JobOutcome::Settled, 1_200, 800)];
-    jobs.extend(settled(9));
-    plans.push((
-        "above target",
-        Plan {
-            provers: (0..11).map(|i| (i, 500_000)).collect(),
-            verifiers: vec![(11, 10_000)],
-            jobs,
-        },
-    ));
+    let above = Plan::busy(500_000, vec![(11, 10_000)], (1_200, 800), 9);
+    plans.push(("above target", above));
     // 3: nothing happens: the floor.
     plans.push(("idle (floor)", Plan::default()));
     // 4: at target again, but the reserve cannot cover it: it runs dry.
-    let mut jobs = vec![(JobOutcome::Settled, 3_000, 2_000)];
-    jobs.extend(settled(9));
     plans.push((
         "reserve runs dry",
-        Plan {
-            provers: (0..11).map(|i| (i, 200_000)).collect(),
-            verifiers: vec![],
-            jobs,
-        },
+        Plan::busy(200_000, vec![], (3_000, 2_000), 9),
     ));
     // 5: the reserve is empty: the pool is only the fee share.
-    let mut jobs = vec![(JobOutcome::Settled, 3_000, 2_000)];
-    jobs.extend(settled(9));
     plans.push((
         "reserve empty",
-        Plan {
-            provers: (0..11).map(|i| (i, 200_000)).collect(),
-            verifiers: vec![(11, 1)],
-            jobs,
-        },
+        Plan::busy(200_000, vec![(11, 1)], (3_000, 2_000), 9),
     ));
 
     let mut model = Model {

@@ -7,17 +7,22 @@
 //! a failed op must have changed nothing, and a claim pays exactly what
 //! `Claimable` promised (less the fine, which goes to the vault).
 
-use std::cell::RefCell;
-use std::collections::BTreeMap;
+#[path = "common/props.rs"]
+mod props;
+// Unstakes here are basis points only: the other `Amount`s go unused.
+#[allow(dead_code)]
+#[path = "common/stake_ops.rs"]
+mod stake_ops;
 
 use cosmwasm_std::{Decimal, Uint128};
 use impulse_testing::rewards::RewardsSetup;
 use impulse_testing::{Suite, SuiteBuilder};
 use impulse_types::rewards::{JobOutcome, RewardsParams, WorkRole};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
-const PROVIDERS: usize = 5;
+use props::{assert_covered, run_seeded, Tally};
+use stake_ops::{Amount, StakeOp, PROVIDERS};
+
 const EPOCH: u64 = 50;
 const MAX_ISSUANCE: u128 = 1_000_000;
 
@@ -33,35 +38,19 @@ enum Claim {
 
 #[derive(Clone, Debug)]
 enum Op {
-    Register {
-        who: usize,
-        amount: u128,
-    },
-    Stake {
-        who: usize,
-        amount: u128,
-    },
-    Unstake {
-        who: usize,
-        bps: u16,
-    },
-    Heartbeat {
-        who: usize,
-    },
-    ReportMissed {
-        who: usize,
-    },
+    /// Register, stake, unstake, heartbeat, missed-heartbeat crank.
+    Staking(StakeOp),
     Score {
         who: usize,
         pct: u8,
     },
-    Work {
+    RecordWork {
         who: usize,
-        verifier: bool,
+        role: WorkRole,
         contribution: u128,
     },
-    Job {
-        settled: bool,
+    RecordJob {
+        outcome: JobOutcome,
         to_pool: u128,
         to_vault: u128,
         wrong_funds: bool,
@@ -69,44 +58,21 @@ enum Op {
     Advance {
         blocks: u64,
     },
-    Close,
+    CloseEpoch,
     Claim {
         who: usize,
         how: Claim,
     },
-    Fund {
+    FundReserve {
         amount: u128,
     },
     Donate {
         amount: u128,
     },
-    Spend {
+    SpendVault {
         bps: u16,
     },
 }
-
-impl Op {
-    fn kind(&self) -> &'static str {
-        match self {
-            Op::Register { .. } => "register",
-            Op::Stake { .. } => "stake",
-            Op::Unstake { .. } => "unstake",
-            Op::Heartbeat { .. } => "heartbeat",
-            Op::ReportMissed { .. } => "report_missed",
-            Op::Score { .. } => "score",
-            Op::Work { .. } => "record_work",
-            Op::Job { .. } => "record_job",
-            Op::Advance { .. } => "advance",
-            Op::Close => "close_epoch",
-            Op::Claim { .. } => "claim",
-            Op::Fund { .. } => "fund_reserve",
-            Op::Donate { .. } => "donate",
-            Op::Spend { .. } => "spend_vault",
-        }
-    }
-}
-
-type Coverage = RefCell<BTreeMap<&'static str, (u32, u32)>>;
 
 fn claim() -> impl Strategy<Value = Claim> {
     prop_oneof![
@@ -117,27 +83,42 @@ fn claim() -> impl Strategy<Value = Claim> {
     ]
 }
 
+fn role(verifier: bool) -> WorkRole {
+    if verifier {
+        WorkRole::Verifier
+    } else {
+        WorkRole::Prover
+    }
+}
+
+fn outcome(settled: bool) -> JobOutcome {
+    if settled {
+        JobOutcome::Settled
+    } else {
+        JobOutcome::Failed
+    }
+}
+
 fn op() -> impl Strategy<Value = Op> {
     let who = 0..PROVIDERS;
     prop_oneof![
-        2 => (who.clone(), prop::sample::select(vec![249_999_999u128, 250_000_000, 1_000_000_000, 7_000_000_007]))
-            .prop_map(|(who, amount)| Op::Register { who, amount }),
-        1 => (who.clone(), prop::sample::select(vec![1u128, 999_999, 5_000_000_000]))
-            .prop_map(|(who, amount)| Op::Stake { who, amount }),
-        1 => (who.clone(), 0u16..=10_000).prop_map(|(who, bps)| Op::Unstake { who, bps }),
-        2 => who.clone().prop_map(|who| Op::Heartbeat { who }),
-        1 => who.clone().prop_map(|who| Op::ReportMissed { who }),
+        2 => stake_ops::register(who.clone(), vec![249_999_999u128, 250_000_000, 1_000_000_000, 7_000_000_007])
+            .prop_map(Op::Staking),
+        1 => stake_ops::stake(who.clone(), vec![1u128, 999_999, 5_000_000_000]).prop_map(Op::Staking),
+        1 => stake_ops::unstake(who.clone(), (0u16..=10_000).prop_map(Amount::Bps)).prop_map(Op::Staking),
+        2 => stake_ops::heartbeat(who.clone()).prop_map(Op::Staking),
+        1 => stake_ops::report_missed(who.clone()).prop_map(Op::Staking),
         2 => (who.clone(), 0u8..=100).prop_map(|(who, pct)| Op::Score { who, pct }),
-        6 => (who.clone(), any::<bool>(), prop::sample::select(vec![0u128, 1, 7, 1_000, 123_457, 10_000_000]))
-            .prop_map(|(who, verifier, contribution)| Op::Work { who, verifier, contribution }),
-        3 => (any::<bool>(), prop::sample::select(vec![0u128, 1, 333, 50_000]), prop::sample::select(vec![0u128, 1, 333, 50_000]), prop::bool::weighted(0.1))
-            .prop_map(|(settled, to_pool, to_vault, wrong_funds)| Op::Job { settled, to_pool, to_vault, wrong_funds }),
+        6 => (who.clone(), any::<bool>().prop_map(role), prop::sample::select(vec![0u128, 1, 7, 1_000, 123_457, 10_000_000]))
+            .prop_map(|(who, role, contribution)| Op::RecordWork { who, role, contribution }),
+        3 => (any::<bool>().prop_map(outcome), prop::sample::select(vec![0u128, 1, 333, 50_000]), prop::sample::select(vec![0u128, 1, 333, 50_000]), prop::bool::weighted(0.1))
+            .prop_map(|(outcome, to_pool, to_vault, wrong_funds)| Op::RecordJob { outcome, to_pool, to_vault, wrong_funds }),
         4 => prop::sample::select(vec![1u64, 10, 49, 50, 120, 1_000]).prop_map(|blocks| Op::Advance { blocks }),
-        2 => Just(Op::Close),
+        2 => Just(Op::CloseEpoch),
         5 => (who.clone(), claim()).prop_map(|(who, how)| Op::Claim { who, how }),
-        1 => prop::sample::select(vec![0u128, 1, 3_000_000]).prop_map(|amount| Op::Fund { amount }),
+        1 => prop::sample::select(vec![0u128, 1, 3_000_000]).prop_map(|amount| Op::FundReserve { amount }),
         1 => (1u128..1_000).prop_map(|amount| Op::Donate { amount }),
-        1 => (0u16..=10_500).prop_map(|bps| Op::Spend { bps }),
+        1 => (0u16..=10_500).prop_map(|bps| Op::SpendVault { bps }),
     ]
 }
 
@@ -160,47 +141,26 @@ fn apply(s: &mut Suite, op: &Op, job_id: &mut u64) -> anyhow::Result<()> {
     let providers: Vec<_> = (0..PROVIDERS).map(|i| s.addr(&format!("cp{i}"))).collect();
     let anyone = s.addr("anyone");
     match op {
-        Op::Register { who, amount } => s.register(&providers[*who], *amount).map(drop),
-        Op::Stake { who, amount } => s.stake(&providers[*who], *amount).map(drop),
-        Op::Unstake { who, bps } => {
-            let stake = s
-                .try_provider(&providers[*who])
-                .map(|p| p.stake.u128())
-                .unwrap_or(1);
-            s.unstake(&providers[*who], stake * *bps as u128 / 10_000)
-                .map(drop)
-        }
-        Op::Heartbeat { who } => s.heartbeat(&providers[*who]).map(drop),
-        Op::ReportMissed { who } => s.report_missed(&anyone, &providers[*who]).map(drop),
+        Op::Staking(op) => op.apply(s, &providers, &anyone),
         Op::Score { who, pct } => {
             s.set_score(&providers[*who], Decimal::percent(*pct as u64));
             Ok(())
         }
-        Op::Work {
+        Op::RecordWork {
             who,
-            verifier,
+            role,
             contribution,
-        } => {
-            let role = if *verifier {
-                WorkRole::Verifier
-            } else {
-                WorkRole::Prover
-            };
-            s.record_work(&providers[*who], role, *contribution)
-                .map(drop)
-        }
-        Op::Job {
-            settled,
+        } => s
+            .record_work(&providers[*who], *role, *contribution)
+            .map(drop),
+        Op::RecordJob {
+            outcome,
             to_pool,
             to_vault,
             wrong_funds,
         } => {
             *job_id += 1;
-            let outcome = if *settled {
-                JobOutcome::Settled
-            } else {
-                JobOutcome::Failed
-            };
+            let outcome = *outcome;
             if *wrong_funds {
                 let m = s.marketplace.clone();
                 s.exec_rewards(
@@ -223,7 +183,7 @@ fn apply(s: &mut Suite, op: &Op, job_id: &mut u64) -> anyhow::Result<()> {
             s.advance(*blocks);
             Ok(())
         }
-        Op::Close => s.close_epoch(&anyone).map(drop),
+        Op::CloseEpoch => s.close_epoch(&anyone).map(drop),
         Op::Claim { who, how } => {
             let p = providers[*who].clone();
             let owed = s.claimable(&p).entries;
@@ -243,7 +203,7 @@ fn apply(s: &mut Suite, op: &Op, job_id: &mut u64) -> anyhow::Result<()> {
             s.claim_rewards_checked(&p, epochs, limit)?;
             Ok(())
         }
-        Op::Fund { amount } => {
+        Op::FundReserve { amount } => {
             let g = s.gov.clone();
             s.fund_reserve(&g, *amount).map(drop)
         }
@@ -252,7 +212,7 @@ fn apply(s: &mut Suite, op: &Op, job_id: &mut u64) -> anyhow::Result<()> {
             s.donate_rewards(&g, *amount);
             Ok(())
         }
-        Op::Spend { bps } => {
+        Op::SpendVault { bps } => {
             let g = s.gov.clone();
             let to = s.addr("grantee");
             let vault = s.rewards_totals().vault.u128();
@@ -262,7 +222,7 @@ fn apply(s: &mut Suite, op: &Op, job_id: &mut u64) -> anyhow::Result<()> {
     }
 }
 
-fn run_sequence(ops: &[Op], coverage: &Coverage) -> Result<(), TestCaseError> {
+fn run_sequence(ops: &[Op], tally: &Tally) -> Result<(), TestCaseError> {
     let mut s = suite();
     // Every account exists before the first snapshot.
     for i in 0..PROVIDERS {
@@ -275,19 +235,14 @@ fn run_sequence(ops: &[Op], coverage: &Coverage) -> Result<(), TestCaseError> {
         let before = (s.rewards_snapshot(), s.snapshot());
         let res = apply(&mut s, op, &mut job_id);
         s.assert_invariant();
-        let mut cov = coverage.borrow_mut();
-        let entry = cov.entry(op.kind()).or_default();
-        match res {
-            Ok(()) => entry.0 += 1,
-            Err(_) => {
-                entry.1 += 1;
-                prop_assert_eq!(
-                    (s.rewards_snapshot(), s.snapshot()),
-                    before,
-                    "failed {:?} changed state",
-                    op
-                );
-            }
+        tally.record(op, res.is_ok());
+        if res.is_err() {
+            prop_assert_eq!(
+                (s.rewards_snapshot(), s.snapshot()),
+                before,
+                "failed {:?} changed state",
+                op
+            );
         }
     }
     // Whatever happened, everything owed can still be claimed and the
@@ -297,11 +252,8 @@ fn run_sequence(ops: &[Op], coverage: &Coverage) -> Result<(), TestCaseError> {
     let _ = s.close_epoch(&anyone);
     for i in 0..PROVIDERS {
         let p = s.addr(&format!("cp{i}"));
-        while !s.claimable(&p).entries.is_empty() {
-            s.claim_rewards(&p, None, Some(100))
-                .map_err(|e| TestCaseError::fail(format!("{e:#}")))?;
-            s.assert_invariant();
-        }
+        s.claim_all(&p, false)
+            .map_err(|e| TestCaseError::fail(format!("{e:#}")))?;
     }
     let t = s.rewards_totals();
     let epochs = s.all_epochs();
@@ -316,40 +268,14 @@ fn run_sequence(ops: &[Op], coverage: &Coverage) -> Result<(), TestCaseError> {
 
 #[test]
 fn checklist_20_random_sequences_keep_the_rewards_contract_balanced() {
-    let config = Config {
-        cases: 256,
-        failure_persistence: None,
-        rng_algorithm: RngAlgorithm::ChaCha,
-        ..Config::default()
-    };
-    let mut runner =
-        TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &[11; 32]));
-    let coverage = Coverage::default();
-    runner
-        .run(&prop::collection::vec(op(), 20..=60), |ops| {
-            run_sequence(&ops, &coverage)
-        })
-        .unwrap();
-    let cov = coverage.borrow();
-    println!("op: ok / failed");
-    for (k, (ok, failed)) in cov.iter() {
-        println!("{k}: {ok} / {failed}");
-    }
+    let coverage = run_seeded(11, op(), 20..=60, run_sequence);
     // The sequences exercise every op, successful and not.
-    for k in [
-        "register",
-        "record_work",
-        "record_job",
-        "close_epoch",
-        "claim",
-        "fund_reserve",
-        "spend_vault",
-    ] {
-        let (ok, _) = cov.get(k).copied().unwrap_or_default();
-        assert!(ok > 0, "{k} never succeeded");
-    }
-    for k in ["record_work", "record_job", "close_epoch", "claim"] {
-        let (_, failed) = cov.get(k).copied().unwrap_or_default();
-        assert!(failed > 0, "{k} never failed");
-    }
+    let ops = "register record_work record_job close_epoch claim fund_reserve spend_vault";
+    assert_covered(&coverage, true, 1, ops);
+    assert_covered(
+        &coverage,
+        false,
+        1,
+        "record_work record_job close_epoch claim",
+    );
 }

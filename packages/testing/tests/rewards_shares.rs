@@ -254,9 +254,8 @@ fn heartbeat_fines_are_taken_at_claim_once_and_go_to_the_vault() {
 #[test]
 fn checklist_11_a_late_staker_cannot_claim_earlier_epochs() {
     let mut s = suite();
-    let early = s.addr("early");
+    let early = s.registered("early", 1_000_000_000);
     let late = s.addr("late");
-    s.register(&early, 1_000_000_000).must(&s);
     s.set_score(&early, Decimal::percent(90));
     s.set_score(&late, Decimal::percent(90));
     s.record_work(&early, WorkRole::Prover, 1_000).must(&s);

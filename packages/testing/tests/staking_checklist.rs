@@ -2,38 +2,46 @@
 //! staking vault: one named test per item that applies, plus governance and
 //! bad input. Every state change is followed by the conservation invariant.
 
-use anyhow::Result;
-use cosmwasm_std::{
-    coin, Binary, Coin, CosmosMsg, Decimal, Empty, Order, Reply, SubMsgResult, Uint128, Uint256,
-    WasmMsg,
-};
-use cw_multi_test::{Executor, WasmSudo};
+use cosmwasm_std::{coin, Addr, Coin, Decimal, Order, Uint128, Uint256};
+use cw_multi_test::Executor;
 use impulse_governance::GovError;
+use impulse_staking::contract::reply;
 use impulse_staking::contract::{CONTRACT_NAME, CONTRACT_VERSION};
 use impulse_staking::state::NAMESPACES;
 use impulse_staking::ContractError;
+use impulse_testing::checks::{assert_unknown_reply_refused, send_raw};
+use impulse_testing::fixtures::Wiring;
+use impulse_testing::staking::not_found;
 use impulse_testing::{
     attr, has_attr, Outcome, ReputationKind, StakingSnapshot, Suite, SuiteBuilder, DENOM,
 };
 use impulse_types::common::MAX_LIMIT;
-use impulse_types::staking::{
-    ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg, SlashKind, StakingParams, SudoMsg,
-};
+use impulse_types::staking::{ExecuteMsg, MigrateMsg, QueryMsg, SlashKind, StakingParams, SudoMsg};
 use impulse_types::Capacity;
 
 const PROVER: u128 = 1_000_000_000;
 const VERIFIER: u128 = 250_000_000;
 
+/// `suite()` with the provider `name` registered with `stake`.
+fn registered(name: &str, stake: u128) -> (Suite, Addr) {
+    let mut s = suite();
+    let a = s.registered(name, stake);
+    (s, a)
+}
+
 fn suite() -> Suite {
     SuiteBuilder::new().reputation(ReputationKind::Real).build()
 }
 
-/// The suite without the benign-slash floor: tests of the 5% arithmetic.
-fn suite_no_floor() -> Suite {
-    SuiteBuilder::new()
+/// The suite without the benign-slash floor (tests of the 5% arithmetic),
+/// `name` registered with `stake`.
+fn registered_no_floor(name: &str, stake: u128) -> (Suite, Addr) {
+    let mut s = SuiteBuilder::new()
         .reputation(ReputationKind::Real)
         .staking_params(|p| p.min_benign_slash = Uint128::zero())
-        .build()
+        .build();
+    let a = s.registered(name, stake);
+    (s, a)
 }
 
 fn u(v: u128) -> Uint128 {
@@ -106,9 +114,7 @@ fn every_execute_msg(target: &str, other: &str) -> Vec<ExecuteMsg> {
 
 #[test]
 fn checklist_01_only_governance_updates_params_and_contracts() {
-    let mut s = suite();
-    let a = s.addr("alice");
-    s.register(&a, PROVER).must(&s);
+    let (mut s, a) = registered("alice", PROVER);
     let callers = [
         s.addr("stranger"),
         a.clone(),
@@ -256,8 +262,7 @@ fn invalid_params() -> Vec<(&'static str, StakingParams)> {
 #[test]
 fn governance_invalid_params_are_each_rejected() {
     let mut s = suite();
-    let a = s.addr("alice");
-    s.register(&a, PROVER).must(&s);
+    s.registered("alice", PROVER);
     let g = s.gov.clone();
     for (name, params) in invalid_params() {
         let expected = format!("invalid parameter {name}");
@@ -282,21 +287,8 @@ fn governance_invalid_params_are_each_rejected() {
             &expected,
         );
         // Nor can a contract be instantiated with them.
-        let code = s.staking_code;
-        let res = s.app.instantiate_contract(
-            code,
-            g.clone(),
-            &InstantiateMsg {
-                governance: g.to_string(),
-                marketplace: None,
-                reputation: None,
-                rewards: None,
-                params: Some(params),
-            },
-            &[],
-            "bad",
-            None,
-        );
+        let msg = Wiring::governed_by(&g).staking(Some(params));
+        let res = s.instantiate(s.staking_code, &msg, &[]);
         assert!(
             format!("{}", res.unwrap_err()).contains(&expected),
             "{name}"
@@ -366,8 +358,7 @@ fn governance_sudo_updates_params_and_contracts() {
     assert_eq!(s.staking_config().marketplace, Some(m2.clone()));
 
     // The old marketplace lost its power, the new one has it.
-    let a = s.addr("alice");
-    s.register(&a, PROVER).must(&s);
+    let a = s.registered("alice", PROVER);
     s.lock_for_job(&a, 1).must_fail(&s, "unauthorized");
     s.exec_staking(
         &m2,
@@ -471,8 +462,7 @@ fn checklist_02_governance_transfer_is_two_step() {
         },
         "unauthorized",
     );
-    let a = s.addr("alice");
-    s.register(&a, PROVER).must(&s);
+    let a = s.registered("alice", PROVER);
     s.rejects(
         |s| {
             s.exec_staking(
@@ -522,10 +512,8 @@ fn checklist_02_governance_transfer_is_two_step() {
 
 #[test]
 fn checklist_03_invalid_and_upper_cased_addresses_are_rejected() {
-    let mut s = suite();
-    let a = s.addr("alice");
+    let (mut s, a) = registered("alice", PROVER);
     let v = s.addr("verifier");
-    s.register(&a, PROVER).must(&s);
     s.lock_for_job(&a, 1).must(&s);
     let upper = a.as_str().to_uppercase();
     let mixed = format!("{}{}", &a.as_str()[..10].to_uppercase(), &a.as_str()[10..]);
@@ -677,26 +665,13 @@ fn checklist_03_invalid_and_upper_cased_addresses_are_rejected() {
             impulse_testing::assert_err(res, "invalid address");
         }
         // Instantiate.
-        let code = s.staking_code;
-        for msg in [
-            InstantiateMsg {
-                governance: bad.clone(),
-                marketplace: None,
-                reputation: None,
-                rewards: None,
-                params: None,
-            },
-            InstantiateMsg {
-                governance: g.to_string(),
-                marketplace: Some(bad.clone()),
-                reputation: None,
-                rewards: None,
-                params: None,
-            },
-        ] {
+        let bad_marketplace = Wiring {
+            marketplace: Some(bad.clone()),
+            ..Wiring::governed_by(&g)
+        };
+        for wiring in [Wiring::governed_by(bad.as_str()), bad_marketplace] {
             let err = s
-                .app
-                .instantiate_contract(code, g.clone(), &msg, &[], "x", None)
+                .instantiate(s.staking_code, &wiring.staking(None), &[])
                 .unwrap_err();
             assert!(format!("{err}").contains("invalid address"), "{err}");
         }
@@ -770,24 +745,9 @@ fn checklist_04_funds_are_checked_on_every_message() {
     }
 
     // Instantiate is nonpayable too.
-    let g = s.gov.clone();
-    let code = s.staking_code;
+    let msg = Wiring::governed_by(&s.gov).staking(None);
     let err = s
-        .app
-        .instantiate_contract(
-            code,
-            g.clone(),
-            &InstantiateMsg {
-                governance: g.to_string(),
-                marketplace: None,
-                reputation: None,
-                rewards: None,
-                params: None,
-            },
-            &[coin(1, DENOM)],
-            "paid",
-            None,
-        )
+        .instantiate(s.staking_code, &msg, &[coin(1, DENOM)])
         .unwrap_err();
     assert!(format!("{err}").contains("this message takes no funds"));
 }
@@ -796,12 +756,9 @@ fn checklist_04_funds_are_checked_on_every_message() {
 
 #[test]
 fn checklist_05_repeated_claims_and_evidence_never_pay_twice() {
-    let mut s = suite_no_floor();
-    let a = s.addr("alice");
-    let bad = s.addr("bad");
+    let (mut s, a) = registered_no_floor("alice", 3 * PROVER);
+    let bad = s.registered("bad", 2 * PROVER);
     let v = s.addr("verifier");
-    s.register(&a, 3 * PROVER).must(&s);
-    s.register(&bad, 2 * PROVER).must(&s);
     s.unstake(&a, PROVER).must(&s);
     s.slash_fraud(&bad, "ev", &[&v]).must(&s);
     s.advance(10_000_000);
@@ -1003,9 +960,7 @@ fn checklist_07_round_trips_never_return_more_than_was_put_in() {
 
 #[test]
 fn checklist_07_slashing_tiny_amounts_rounds_against_the_offender() {
-    let mut s = suite_no_floor();
-    let a = s.addr("alice");
-    s.register(&a, VERIFIER + 1).must(&s);
+    let (mut s, a) = registered_no_floor("alice", VERIFIER + 1);
     let m = s.marketplace.clone();
     let bal_m = s.balance(&m);
     for (cost, due) in [(1u128, 1u128), (19, 1), (20, 1), (21, 2), (39, 2), (41, 3)] {
@@ -1023,8 +978,7 @@ fn checklist_07_slashing_tiny_amounts_rounds_against_the_offender() {
     assert_eq!(attr(&res, "to_escrow").as_deref(), Some("0"));
 
     // Fraud on one token of stake and one token unbonding takes both.
-    let b = s.addr("bob");
-    s.register(&b, VERIFIER).must(&s);
+    let b = s.registered("bob", VERIFIER);
     s.unstake(&b, VERIFIER - 1).must(&s);
     s.slash_benign(&b, "drain", 1, 20 * (VERIFIER - 1)).must(&s);
     let p = s.provider(&b);
@@ -1042,10 +996,8 @@ fn checklist_07_slashing_tiny_amounts_rounds_against_the_offender() {
 
 #[test]
 fn checklist_08_bank_transfers_change_no_stake_or_total() {
-    let mut s = suite();
-    let a = s.addr("alice");
+    let (mut s, a) = registered("alice", 2 * PROVER);
     let d = s.addr("donor");
-    s.register(&a, 2 * PROVER).must(&s);
     s.unstake(&a, PROVER).must(&s);
     let before = s.snapshot();
     let rep_before = s.reputation_of(&a).unwrap();
@@ -1093,10 +1045,8 @@ fn checklist_09_storage_namespaces_are_unique() {
     }
 
     // Every key the contract actually writes belongs to exactly one of them.
-    let mut s = suite();
-    let a = s.addr("alice");
+    let (mut s, a) = registered("alice", 4 * PROVER);
     let v = s.addr("v");
-    s.register(&a, 4 * PROVER).must(&s);
     s.unstake(&a, PROVER).must(&s);
     s.lock_for_job(&a, 1).must(&s);
     s.slash_fraud(&a, "ev", &[&v]).must(&s);
@@ -1125,27 +1075,8 @@ fn checklist_09_storage_namespaces_are_unique() {
 // ---------------------------------------------------------------- 10
 
 #[test]
-#[allow(deprecated)] // SubMsgResponse::data
 fn checklist_10_an_unknown_reply_id_is_an_error() {
-    let mut deps = cosmwasm_std::testing::mock_dependencies();
-    let env = cosmwasm_std::testing::mock_env();
-    for result in [
-        SubMsgResult::Err("boom".to_string()),
-        SubMsgResult::Ok(cosmwasm_std::SubMsgResponse {
-            events: vec![],
-            data: None,
-            msg_responses: vec![],
-        }),
-    ] {
-        let reply = Reply {
-            id: 99,
-            payload: Binary::default(),
-            gas_used: 0,
-            result,
-        };
-        let err = impulse_staking::contract::reply(deps.as_mut(), env.clone(), reply).unwrap_err();
-        assert!(matches!(err, ContractError::UnknownReplyId { id: 99 }));
-    }
+    assert_unknown_reply_refused(reply, ContractError::UnknownReplyId { id: 99 });
 }
 
 // ---------------------------------------------------------------- 12
@@ -1239,9 +1170,7 @@ fn checklist_13_a_failing_reputation_contract_blocks_nothing() {
 
 #[test]
 fn checklist_14_unstake_matures_after_the_lockup() {
-    let mut s = suite();
-    let a = s.addr("alice");
-    s.register(&a, PROVER).must(&s);
+    let (mut s, a) = registered("alice", PROVER);
     s.rejects(|s| s.unstake(&a, PROVER + 1), "cannot unstake");
     let h = s.height();
     s.unstake(&a, PROVER).must(&s);
@@ -1265,10 +1194,8 @@ fn checklist_14_unstake_matures_after_the_lockup() {
 
 #[test]
 fn checklist_15_16_slash_reaches_unbonding_and_the_queue_pays_the_reduced_amount() {
-    let mut s = suite();
-    let bad = s.addr("bad");
+    let (mut s, bad) = registered("bad", 4 * PROVER);
     let v = s.addr("v");
-    s.register(&bad, 4 * PROVER).must(&s);
     // Three withdrawals queued at different times.
     s.unstake(&bad, PROVER).must(&s);
     s.advance(1_000);
@@ -1329,9 +1256,7 @@ fn checklist_15_16_slash_reaches_unbonding_and_the_queue_pays_the_reduced_amount
 
 #[test]
 fn checklist_17_same_evidence_once_and_a_ban_until_it_ends() {
-    let mut s = suite();
-    let bad = s.addr("bad");
-    s.register(&bad, 8 * PROVER).must(&s);
+    let (mut s, bad) = registered("bad", 8 * PROVER);
     let h = s.height();
     s.slash_fraud(&bad, "ev", &[]).must(&s);
     s.rejects(|s| s.slash_fraud(&bad, "ev", &[]), "already used");
@@ -1346,60 +1271,36 @@ fn checklist_17_same_evidence_once_and_a_ban_until_it_ends() {
 
 // ---------------------------------------------------------------- 18
 
-fn set_version(s: &mut Suite, name: &str, version: &str) {
-    let addr = s.staking.clone();
-    let mut storage = s.app.contract_storage_mut(&addr);
-    cw2::set_contract_version(storage.as_mut(), name, version).unwrap();
-}
-
-fn migrate(s: &mut Suite) -> Result<cw_multi_test::AppResponse> {
-    let (g, addr, code) = (s.gov.clone(), s.staking.clone(), s.staking_code);
-    s.app
-        .migrate_contract(g, addr, &MigrateMsg {}, code)
-        .map_err(|e| anyhow::anyhow!("{e}"))
+fn migrate(s: &mut Suite) -> anyhow::Result<cw_multi_test::AppResponse> {
+    let (contract, code) = (s.staking.clone(), s.staking_code);
+    s.migrate(&contract, code)
 }
 
 #[test]
 fn checklist_18_migration_refuses_wrong_contract_and_downgrade_and_migrates_old_state() {
-    let mut s = suite();
-    let a = s.addr("alice");
+    let (mut s, a) = registered("alice", 4 * PROVER);
     let v = s.addr("v");
-    s.register(&a, 4 * PROVER).must(&s);
     s.unstake(&a, PROVER).must(&s);
     s.slash_fraud(&a, "ev", &[&v]).must(&s);
 
-    // Same code, same version: fine.
-    let res = migrate(&mut s).must(&s);
+    // Same code, same version: fine. Someone else's state, a newer version
+    // and a garbled one are refused; the state written by 0.0.1 (an
+    // old-state fixture) migrates intact.
+    let newer = GovError::CannotDowngrade {
+        stored: "99.0.0".to_string(),
+        new: CONTRACT_VERSION.to_string(),
+    };
+    let refused = [
+        ("99.0.0", newer.to_string()),
+        ("not-a-version", "invalid version string".to_string()),
+    ];
+    let (staking, code) = (s.staking.clone(), s.staking_code);
+    let other = "crates.io:impulse-reputation";
+    let ours = (CONTRACT_NAME, CONTRACT_VERSION);
+    let (res, old) = s.assert_migrations((&staking, code), ours, other, &refused, Suite::snapshot);
     assert_eq!(attr(&res, "action").as_deref(), Some("migrate"));
     assert_eq!(attr(&res, "to_version").as_deref(), Some(CONTRACT_VERSION));
-
-    // Someone else's state.
-    set_version(&mut s, "crates.io:impulse-reputation", CONTRACT_VERSION);
-    s.rejects(
-        migrate,
-        GovError::WrongContract {
-            stored: "crates.io:impulse-reputation".to_string(),
-            expected: CONTRACT_NAME.to_string(),
-        },
-    );
-    // A newer version.
-    set_version(&mut s, CONTRACT_NAME, "99.0.0");
-    s.rejects(
-        migrate,
-        GovError::CannotDowngrade {
-            stored: "99.0.0".to_string(),
-            new: CONTRACT_VERSION.to_string(),
-        },
-    );
-    set_version(&mut s, CONTRACT_NAME, "not-a-version");
-    s.rejects(migrate, "invalid version string");
-
-    // An old-state fixture: the state written by 0.0.1 migrates intact.
-    set_version(&mut s, CONTRACT_NAME, "0.0.1");
-    let before = s.snapshot();
-    let res = migrate(&mut s).must(&s);
-    assert_eq!(attr(&res, "from_version").as_deref(), Some("0.0.1"));
-    assert_eq!(s.snapshot(), before);
+    assert_eq!(attr(&old, "from_version").as_deref(), Some("0.0.1"));
     let info = cw2::get_contract_version(s.app.contract_storage(&s.staking).as_ref()).unwrap();
     assert_eq!(
         (info.contract.as_str(), info.version.as_str()),
@@ -1492,9 +1393,7 @@ fn malformed_payloads() -> Vec<Vec<u8>> {
 
 #[test]
 fn checklist_19_malformed_json_to_every_entry_point_is_an_error_and_changes_nothing() {
-    let mut s = suite();
-    let a = s.addr("alice");
-    s.register(&a, 2 * PROVER).must(&s);
+    let (mut s, a) = registered("alice", 2 * PROVER);
     s.unstake(&a, PROVER).must(&s);
     let g = s.gov.clone();
     let (addr, code) = (s.staking.clone(), s.staking_code);
@@ -1510,43 +1409,19 @@ fn checklist_19_malformed_json_to_every_entry_point_is_an_error_and_changes_noth
         fn parses<T: serde::de::DeserializeOwned>(p: &[u8]) -> bool {
             serde_json::from_slice::<T>(p).is_ok()
         }
-        for funds in [vec![], vec![coin(PROVER, DENOM)]] {
-            let res = s.exec_staking_raw(&a, payload.clone(), &funds);
-            assert!(res.is_err(), "execute accepted {show}");
-        }
-        let res = s.query_staking_raw(payload.clone());
+        let ok = send_raw(&mut s.app, (&addr, code), (&a, &g), &payload, &[]);
+        let paid = s.exec_staking_raw(&a, payload.clone(), &[coin(PROVER, DENOM)]);
+        assert!(!ok.execute && paid.is_err(), "execute accepted {show}");
         assert!(
-            res.is_err() || parses::<QueryMsg>(&payload),
+            !ok.query || parses::<QueryMsg>(&payload),
             "query accepted {show}"
         );
-        let res = s.app.sudo(cw_multi_test::SudoMsg::Wasm(WasmSudo {
-            contract_addr: addr.clone(),
-            message: Binary::from(payload.clone()),
-        }));
-        assert!(res.is_err(), "sudo accepted {show}");
-        let res = s.app.execute(
-            g.clone(),
-            CosmosMsg::<Empty>::Wasm(WasmMsg::Migrate {
-                contract_addr: addr.to_string(),
-                new_code_id: code,
-                msg: Binary::from(payload.clone()),
-            }),
-        );
+        assert!(!ok.sudo, "sudo accepted {show}");
         assert!(
-            res.is_err() || parses::<MigrateMsg>(&payload),
+            !ok.migrate || parses::<MigrateMsg>(&payload),
             "migrate accepted {show}"
         );
-        let res = s.app.execute(
-            g.clone(),
-            CosmosMsg::<Empty>::Wasm(WasmMsg::Instantiate {
-                admin: None,
-                code_id: code,
-                msg: Binary::from(payload.clone()),
-                funds: vec![],
-                label: "fuzz".to_string(),
-            }),
-        );
-        assert!(res.is_err(), "instantiate accepted {show}");
+        assert!(!ok.instantiate, "instantiate accepted {show}");
 
         assert_eq!(s.snapshot(), before, "{show} changed state");
         s.assert_invariant();
@@ -1596,9 +1471,7 @@ fn bad_input_gives_typed_errors_that_name_the_problem() {
         |s| s.unstake(&a, u128::MAX),
         format!("cannot unstake {}: only {PROVER} is bonded", u128::MAX),
     );
-    let unknown = ContractError::ProviderNotFound {
-        address: nobody.to_string(),
-    };
+    let unknown = not_found(&nobody);
     s.rejects(|s| s.unstake(&nobody, 1), &unknown);
     s.rejects(|s| s.stake(&nobody, 1), &unknown);
     s.rejects(|s| s.heartbeat(&nobody), &unknown);

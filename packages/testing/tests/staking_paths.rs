@@ -3,13 +3,17 @@
 //! conservation invariant.
 
 use anyhow::Result;
-use cosmwasm_std::{Decimal, Uint128};
+use cosmwasm_std::{Addr, Decimal, Uint128};
+use cw_multi_test::AppResponse;
 use impulse_governance::GovError;
 use impulse_staking::ContractError;
+use impulse_testing::staking::not_found;
 use impulse_testing::{
     attr, attrs, capacity, has_attr, Outcome, ReputationKind, Suite, SuiteBuilder,
 };
-use impulse_types::staking::{ExecuteMsg, SlashKind, SlashResponse, StakingParams, SudoMsg};
+use impulse_types::staking::{
+    ConsumeFinesResponse, ExecuteMsg, SlashKind, SlashResponse, StakingParams, SudoMsg,
+};
 use impulse_types::{Backend, Capacity};
 
 const PROVER: u128 = 1_000_000_000;
@@ -26,6 +30,14 @@ fn suite() -> Suite {
 fn suite_rep(rep: Decimal) -> Suite {
     SuiteBuilder::new()
         .reputation(ReputationKind::Fixed(rep))
+        .build()
+}
+
+/// No reputation contract, and staking parameters changed by `change`.
+fn suite_without_reputation(change: impl FnOnce(&mut StakingParams)) -> Suite {
+    SuiteBuilder::new()
+        .reputation(ReputationKind::None)
+        .staking_params(change)
         .build()
 }
 
@@ -100,8 +112,7 @@ fn register_below_minimum_is_insufficient_stake() {
 #[test]
 fn register_twice_is_already_registered() {
     let mut s = suite();
-    let a = s.addr("alice");
-    s.register(&a, PROVER).must(&s);
+    let a = s.registered("alice", PROVER);
     s.rejects(
         |s| s.register(&a, PROVER),
         ContractError::AlreadyRegistered {
@@ -161,8 +172,7 @@ fn register_with_bad_details_is_invalid_provider() {
 #[test]
 fn update_provider_changes_what_is_advertised() {
     let mut s = suite();
-    let a = s.addr("alice");
-    s.register(&a, PROVER).must(&s);
+    let a = s.registered("alice", PROVER);
     let new_cap = Capacity {
         memory_gib: 24,
         devices: 1,
@@ -231,17 +241,14 @@ fn update_provider_changes_what_is_advertised() {
                 0,
             )
         },
-        ContractError::ProviderNotFound {
-            address: stranger.to_string(),
-        },
+        not_found(&stranger),
     );
 }
 
 #[test]
 fn staking_more_upgrades_a_verifier_to_a_prover() {
     let mut s = suite();
-    let a = s.addr("alice");
-    s.register(&a, VERIFIER).must(&s);
+    let a = s.registered("alice", VERIFIER);
     assert!(!s.provider(&a).can_prove);
     let res = s.stake(&a, PROVER - VERIFIER - 1).must(&s);
     assert_eq!(attr(&res, "stake"), Some((PROVER - 1).to_string()));
@@ -253,12 +260,7 @@ fn staking_more_upgrades_a_verifier_to_a_prover() {
     assert_eq!(s.totals().bonded, u(PROVER));
 
     let stranger = s.addr("stranger");
-    s.rejects(
-        |s| s.stake(&stranger, PROVER),
-        ContractError::ProviderNotFound {
-            address: stranger.to_string(),
-        },
-    );
+    s.rejects(|s| s.stake(&stranger, PROVER), not_found(&stranger));
 }
 
 // ---------------------------------------------------------------- unstake / claim
@@ -266,8 +268,7 @@ fn staking_more_upgrades_a_verifier_to_a_prover() {
 #[test]
 fn unstake_creates_an_entry_with_the_lockup() {
     let mut s = suite();
-    let a = s.addr("alice");
-    s.register(&a, 3 * PROVER).must(&s);
+    let a = s.registered("alice", 3 * PROVER);
     let h = s.height();
     let res = s.unstake(&a, PROVER).must(&s);
     assert_eq!(attr(&res, "action").as_deref(), Some("unstake"));
@@ -289,8 +290,7 @@ fn unstake_creates_an_entry_with_the_lockup() {
 #[test]
 fn unstake_more_than_staked_or_zero_is_refused() {
     let mut s = suite();
-    let a = s.addr("alice");
-    s.register(&a, PROVER).must(&s);
+    let a = s.registered("alice", PROVER);
     s.rejects(
         |s| s.unstake(&a, PROVER + 1),
         ContractError::UnstakeExceedsStake {
@@ -305,12 +305,7 @@ fn unstake_more_than_staked_or_zero_is_refused() {
         },
     );
     let stranger = s.addr("stranger");
-    s.rejects(
-        |s| s.unstake(&stranger, 1),
-        ContractError::ProviderNotFound {
-            address: stranger.to_string(),
-        },
-    );
+    s.rejects(|s| s.unstake(&stranger, 1), not_found(&stranger));
     // All of it is fine: a provider may leave entirely.
     s.unstake(&a, PROVER).must(&s);
     let p = s.provider(&a);
@@ -320,12 +315,8 @@ fn unstake_more_than_staked_or_zero_is_refused() {
 
 #[test]
 fn unstake_is_bounded_by_max_unbonding_entries() {
-    let mut s = SuiteBuilder::new()
-        .reputation(ReputationKind::None)
-        .staking_params(|p| p.max_unbonding_entries = 3)
-        .build();
-    let a = s.addr("alice");
-    s.register(&a, PROVER).must(&s);
+    let mut s = suite_without_reputation(|p| p.max_unbonding_entries = 3);
+    let a = s.registered("alice", PROVER);
     for _ in 0..3 {
         s.unstake(&a, 1).must(&s);
     }
@@ -414,8 +405,7 @@ fn claim_by_a_stranger_is_nothing_to_claim() {
 
 fn check_lockup(rep: Decimal, chronic: bool) {
     let mut s = suite_rep(rep);
-    let a = s.addr("alice");
-    s.register(&a, 2 * PROVER).must(&s);
+    let a = s.registered("alice", 2 * PROVER);
     if chronic {
         s.advance(1_001);
         s.report_missed(&a, &a).must(&s);
@@ -438,83 +428,65 @@ fn check_lockup(rep: Decimal, chronic: bool) {
     assert_eq!(attr(&res, "release_start"), Some((h + frozen).to_string()));
 }
 
+/// Alice registers with `PROVER` and unstakes 1: how many blocks from now
+/// her entry starts and ends releasing, and the unstake response.
+fn lockup_of(mut s: Suite) -> ((u64, u64), AppResponse) {
+    let a = s.registered("alice", PROVER);
+    let h = s.height();
+    let res = s.unstake(&a, 1).must(&s);
+    let e = &s.unbonding(&a).entries[0];
+    ((e.release_start - h, e.release_end - h), res)
+}
+
+/// `check_lockup` at reputation `rep`, and a fresh entry starts and ends
+/// releasing `expected` blocks from now.
+fn assert_lockup(rep: Decimal, expected: (u64, u64)) {
+    check_lockup(rep, false);
+    assert_eq!(lockup_of(suite_rep(rep)).0, expected);
+}
+
 #[test]
 fn lockup_at_reputation_zero_is_doubled() {
-    check_lockup(Decimal::zero(), false);
-    let mut s = suite_rep(Decimal::zero());
-    let a = s.addr("alice");
-    s.register(&a, PROVER).must(&s);
-    let h = s.height();
-    s.unstake(&a, 1).must(&s);
-    let e = &s.unbonding(&a).entries[0];
-    assert_eq!((e.release_start, e.release_end), (h + 100_800, h + 302_400));
+    assert_lockup(Decimal::zero(), (100_800, 302_400));
 }
 
 #[test]
 fn lockup_at_reputation_half_is_five_quarters() {
-    check_lockup(Decimal::percent(50), false);
-    let mut s = suite_rep(Decimal::percent(50));
-    let a = s.addr("alice");
-    s.register(&a, PROVER).must(&s);
-    let h = s.height();
-    s.unstake(&a, 1).must(&s);
-    let e = &s.unbonding(&a).entries[0];
-    assert_eq!((e.release_start, e.release_end), (h + 63_000, h + 189_000));
+    assert_lockup(Decimal::percent(50), (63_000, 189_000));
 }
 
 #[test]
 fn lockup_at_reputation_one_is_halved() {
-    check_lockup(Decimal::one(), false);
-    let mut s = suite_rep(Decimal::one());
-    let a = s.addr("alice");
-    s.register(&a, PROVER).must(&s);
-    let h = s.height();
-    s.unstake(&a, 1).must(&s);
-    let e = &s.unbonding(&a).entries[0];
-    assert_eq!((e.release_start, e.release_end), (h + 25_200, h + 75_600));
+    assert_lockup(Decimal::one(), (25_200, 75_600));
 }
 
 #[test]
 fn lockup_rounds_up_odd_block_counts() {
     // m = 1.25: 101 * 1.25 = 126.25 -> 127, 203 * 1.25 = 253.75 -> 254.
-    let mut s = SuiteBuilder::new()
+    let s = SuiteBuilder::new()
         .reputation(ReputationKind::Fixed(Decimal::percent(50)))
         .staking_params(|p| {
             p.lock_min_blocks = 101;
             p.unlock_blocks = 203;
         })
         .build();
-    let a = s.addr("alice");
-    s.register(&a, PROVER).must(&s);
-    let h = s.height();
-    s.unstake(&a, 1).must(&s);
-    let e = &s.unbonding(&a).entries[0];
-    assert_eq!((e.release_start, e.release_end), (h + 127, h + 127 + 254));
+    let (lockup, _) = lockup_of(s);
+    assert_eq!(lockup, (127, 127 + 254));
 }
 
 #[test]
 fn lockup_score_above_one_is_capped() {
     // A misbehaving reputation contract cannot shorten a lock-up below m(1).
     check_lockup(Decimal::one(), false);
-    let mut s = suite_rep(Decimal::percent(500));
-    let a = s.addr("alice");
-    s.register(&a, PROVER).must(&s);
-    let h = s.height();
-    s.unstake(&a, 1).must(&s);
-    let e = &s.unbonding(&a).entries[0];
-    assert_eq!(e.release_start, h + 25_200);
+    let ((start, _), _) = lockup_of(suite_rep(Decimal::percent(500)));
+    assert_eq!(start, 25_200);
 }
 
 #[test]
 fn lockup_without_reputation_contract_assumes_the_least_trusted() {
-    let mut s = SuiteBuilder::new().reputation(ReputationKind::None).build();
-    let a = s.addr("alice");
-    s.register(&a, PROVER).must(&s);
-    let h = s.height();
-    let res = s.unstake(&a, 1).must(&s);
+    let ((start, _), res) = lockup_of(suite_without_reputation(|_| {}));
     assert!(has_attr(&res, "reputation_unavailable", "true"));
-    let e = &s.unbonding(&a).entries[0];
-    assert_eq!(e.release_start, h + 2 * FROZEN);
+    assert_eq!(start, 2 * FROZEN);
 }
 
 #[test]
@@ -527,8 +499,7 @@ fn lockup_with_chronic_absence_is_stretched_for_new_unstakes() {
 #[test]
 fn lockup_with_real_reputation_of_a_fresh_provider_is_doubled() {
     let mut s = SuiteBuilder::new().reputation(ReputationKind::Real).build();
-    let a = s.addr("alice");
-    s.register(&a, 2 * PROVER).must(&s);
+    let a = s.registered("alice", 2 * PROVER);
     assert_eq!(s.score(&a), Decimal::zero(), "no work yet: score 0");
     let h = s.height();
     let res = s.unstake(&a, PROVER).must(&s);
@@ -546,8 +517,7 @@ fn lockup_with_real_reputation_of_a_fresh_provider_is_doubled() {
 #[test]
 fn heartbeat_on_time() {
     let mut s = suite();
-    let a = s.addr("alice");
-    s.register(&a, PROVER).must(&s);
+    let a = s.registered("alice", PROVER);
     for _ in 0..5 {
         s.advance(100);
         let res = s.heartbeat(&a).must(&s);
@@ -559,20 +529,14 @@ fn heartbeat_on_time() {
     assert_eq!((p.consecutive_misses, p.unpaid_fine_intervals), (0, 0));
     // Heartbeats only from providers.
     let x = s.addr("stranger");
-    s.rejects(
-        |s| s.heartbeat(&x),
-        ContractError::ProviderNotFound {
-            address: x.to_string(),
-        },
-    );
+    s.rejects(|s| s.heartbeat(&x), not_found(&x));
 }
 
 #[test]
 fn a_heartbeat_fine_is_applied_once() {
     let mut s = suite();
-    let a = s.addr("alice");
+    let a = s.registered("alice", PROVER);
     let cranker = s.addr("cranker");
-    s.register(&a, PROVER).must(&s);
 
     // Block 100 after the last heartbeat is still on time.
     s.advance(100);
@@ -604,37 +568,39 @@ fn a_heartbeat_fine_is_applied_once() {
     assert_eq!(s.provider(&a).unpaid_fine_intervals, 3);
 
     // The rewards contract takes 3 * 1% once.
-    let r = s.rewards.clone();
-    let f = s.consume_fines(&r, &a).unwrap();
-    s.assert_invariant();
+    let f = fines_taken(&mut s, &a);
     assert_eq!(f.provider, a);
     assert_eq!(f.intervals, 3);
     assert_eq!(f.fine, Decimal::percent(3));
     assert_eq!(s.provider(&a).unpaid_fine_intervals, 0);
-    let f = s.consume_fines(&r, &a).unwrap();
-    s.assert_invariant();
+    let f = fines_taken(&mut s, &a);
     assert_eq!((f.intervals, f.fine), (0, Decimal::zero()));
+}
+
+/// The rewards contract consumes `a`'s fines; the invariant holds.
+#[track_caller]
+fn fines_taken(s: &mut Suite, a: &Addr) -> ConsumeFinesResponse {
+    let r = s.rewards.clone();
+    let f = s.consume_fines(&r, a).unwrap();
+    s.assert_invariant();
+    f
 }
 
 #[test]
 fn consume_fines_is_capped_at_the_whole_reward() {
     let mut s = suite();
-    let a = s.addr("alice");
-    s.register(&a, PROVER).must(&s);
+    let a = s.registered("alice", PROVER);
     s.advance(100 * 150 + 1);
     s.report_missed(&a, &a).must(&s);
     assert_eq!(s.provider(&a).unpaid_fine_intervals, 150);
-    let r = s.rewards.clone();
-    let f = s.consume_fines(&r, &a).unwrap();
-    s.assert_invariant();
+    let f = fines_taken(&mut s, &a);
     assert_eq!((f.intervals, f.fine), (150, Decimal::one()));
 }
 
 #[test]
 fn consume_fines_by_others_is_unauthorized() {
     let mut s = suite();
-    let a = s.addr("alice");
-    s.register(&a, PROVER).must(&s);
+    let a = s.registered("alice", PROVER);
     s.advance(201);
     s.report_missed(&a, &a).must(&s);
     let callers = [s.gov.clone(), s.marketplace.clone(), a.clone(), s.addr("x")];
@@ -653,8 +619,7 @@ fn consume_fines_by_others_is_unauthorized() {
 #[test]
 fn ten_misses_are_chronic_absence_and_stretch_open_lockups() {
     let mut s = suite();
-    let a = s.addr("alice");
-    s.register(&a, 3 * PROVER).must(&s);
+    let a = s.registered("alice", 3 * PROVER);
     let h0 = s.height();
     s.unstake(&a, PROVER).must(&s);
     let before = s.unbonding(&a).entries[0].clone();
@@ -705,8 +670,7 @@ fn chronic_absence_stretches_an_entry_already_releasing() {
             p.unlock_blocks = 100_000;
         })
         .build();
-    let a = s.addr("alice");
-    s.register(&a, 2 * PROVER).must(&s);
+    let a = s.registered("alice", 2 * PROVER);
     let h0 = s.height();
     s.unstake(&a, PROVER).must(&s);
     // Keep heartbeats going until the release starts, then go silent.
@@ -742,8 +706,7 @@ fn chronic_absence_stretches_an_entry_already_releasing() {
 #[test]
 fn chronic_absence_clears_after_ten_on_time_heartbeats() {
     let mut s = suite();
-    let a = s.addr("alice");
-    s.register(&a, 2 * PROVER).must(&s);
+    let a = s.registered("alice", 2 * PROVER);
     s.advance(1_001);
     s.report_missed(&a, &a).must(&s);
     assert!(s.provider(&a).chronic_absence);
@@ -773,8 +736,7 @@ fn chronic_absence_clears_after_ten_on_time_heartbeats() {
 #[test]
 fn missing_heartbeats_never_changes_stake() {
     let mut s = suite();
-    let a = s.addr("alice");
-    s.register(&a, PROVER).must(&s);
+    let a = s.registered("alice", PROVER);
     s.unstake(&a, 1_000).must(&s);
     let t0 = s.totals();
     for gap in [150u64, 1_001, 10_000, 1_000_000] {
@@ -794,12 +756,7 @@ fn report_missed_for_an_unknown_provider_is_not_found() {
     let mut s = suite();
     let a = s.addr("alice");
     let x = s.addr("nobody");
-    s.rejects(
-        |s| s.report_missed(&a, &x),
-        ContractError::ProviderNotFound {
-            address: x.to_string(),
-        },
-    );
+    s.rejects(|s| s.report_missed(&a, &x), not_found(&x));
 }
 
 // ---------------------------------------------------------------- slashing
@@ -884,8 +841,7 @@ fn fraud_remainder_that_does_not_divide_is_burned() {
 #[test]
 fn fraud_with_no_committee_burns_everything() {
     let mut s = suite();
-    let bad = s.addr("bad");
-    s.register(&bad, PROVER).must(&s);
+    let bad = s.registered("bad", PROVER);
     let supply = s.supply();
     let res = s.slash_fraud(&bad, "ev", &[]).must(&s);
     let d = slash_data(&res);
@@ -896,9 +852,8 @@ fn fraud_with_no_committee_burns_everything() {
 #[test]
 fn fraud_committee_must_be_valid() {
     let mut s = suite();
-    let bad = s.addr("bad");
+    let bad = s.registered("bad", PROVER);
     let v = s.addr("v");
-    s.register(&bad, PROVER).must(&s);
     s.rejects(
         |s| s.slash_fraud(&bad, "ev", &[&v, &bad]),
         ContractError::InvalidCommittee {
@@ -926,8 +881,7 @@ fn fraud_committee_must_be_valid() {
 #[test]
 fn evidence_must_be_non_empty_and_short() {
     let mut s = suite();
-    let bad = s.addr("bad");
-    s.register(&bad, PROVER).must(&s);
+    let bad = s.registered("bad", PROVER);
     for ev in [String::new(), "x".repeat(129)] {
         s.rejects(
             |s| s.slash_fraud(&bad, &ev, &[]),
@@ -940,9 +894,8 @@ fn evidence_must_be_non_empty_and_short() {
 #[test]
 fn slash_during_unbonding_shrinks_the_entry_and_the_claim() {
     let mut s = suite();
-    let bad = s.addr("bad");
+    let bad = s.registered("bad", 2 * PROVER);
     let v = s.addr("v");
-    s.register(&bad, 2 * PROVER).must(&s);
     let h = s.height();
     s.unstake(&bad, 2 * PROVER).must(&s);
     s.advance(2 * FROZEN - 1); // still frozen
@@ -966,8 +919,7 @@ fn fraction_lost_counts_only_what_was_still_slashable() {
     // Half of an entry has been released (not slashable any more) when fraud
     // is proven: the fraction reported is that of the slashable stake.
     let mut s = suite();
-    let bad = s.addr("bad");
-    s.register(&bad, 2 * PROVER).must(&s);
+    let bad = s.registered("bad", 2 * PROVER);
     s.unstake(&bad, PROVER).must(&s);
     s.advance(2 * FROZEN + RELEASE);
     assert_eq!(s.unbonding(&bad).claimable_now, u(PROVER / 2));
@@ -982,8 +934,7 @@ fn fraction_lost_counts_only_what_was_still_slashable() {
 #[test]
 fn ban_blocking_new_work() {
     let mut s = suite();
-    let bad = s.addr("bad");
-    s.register(&bad, 4 * PROVER).must(&s);
+    let bad = s.registered("bad", 4 * PROVER);
     s.lock_for_job(&bad, 1).must(&s);
     let h = s.height();
     s.slash_fraud(&bad, "ev", &[]).must(&s);
@@ -1010,9 +961,8 @@ fn ban_blocking_new_work() {
 
 #[test]
 fn a_second_fraud_during_a_ban_extends_it_never_shortens_it() {
-    let mut s = SuiteBuilder::new().reputation(ReputationKind::None).build();
-    let bad = s.addr("bad");
-    s.register(&bad, 16 * PROVER).must(&s);
+    let mut s = suite_without_reputation(|_| {});
+    let bad = s.registered("bad", 16 * PROVER);
     let h = s.height();
     s.slash_fraud(&bad, "ev1", &[]).must(&s);
     s.advance(10);
@@ -1024,10 +974,8 @@ fn a_second_fraud_during_a_ban_extends_it_never_shortens_it() {
 #[test]
 fn same_evidence_slashes_once() {
     let mut s = suite();
-    let bad = s.addr("bad");
-    let other = s.addr("other");
-    s.register(&bad, 4 * PROVER).must(&s);
-    s.register(&other, 4 * PROVER).must(&s);
+    let bad = s.registered("bad", 4 * PROVER);
+    let other = s.registered("other", 4 * PROVER);
     let h = s.height();
     s.slash_fraud(&bad, "ev", &[]).must(&s);
     s.advance(5);
@@ -1047,8 +995,7 @@ fn a_benign_fault_costs_at_least_the_floor_and_never_more_than_the_stake() {
     // Issue 14: a timeout of a price-1 job must not be free.
     let mut s = suite();
     let floor = s.staking_config().params.min_benign_slash;
-    let a = s.addr("alice");
-    s.register(&a, PROVER).must(&s);
+    let a = s.registered("alice", PROVER);
     let res = s.slash_benign(&a, "timeout/job-1", 1, 20).must(&s);
     assert_eq!(attr(&res, "to_escrow"), Some(floor.to_string()));
     assert_eq!(s.provider(&a).stake, u(PROVER) - floor);
@@ -1056,8 +1003,7 @@ fn a_benign_fault_costs_at_least_the_floor_and_never_more_than_the_stake() {
     let res = s.slash_benign(&a, "timeout/job-2", 2, 100_000_000).must(&s);
     assert_eq!(attr(&res, "to_escrow"), Some("5000000".to_string()));
     // A floor above the stake takes the stake, never more.
-    let b = s.addr("bob");
-    s.register(&b, VERIFIER).must(&s);
+    let b = s.registered("bob", VERIFIER);
     s.sudo_staking(&SudoMsg::UpdateParams {
         params: StakingParams {
             min_benign_slash: Uint128::new(VERIFIER * 2),
@@ -1076,8 +1022,7 @@ fn benign_slash_pays_ceil_five_percent_of_compute_cost_to_the_marketplace() {
         .reputation(ReputationKind::Real)
         .staking_params(|p| p.min_benign_slash = Uint128::zero())
         .build();
-    let a = s.addr("alice");
-    s.register(&a, PROVER).must(&s);
+    let a = s.registered("alice", PROVER);
     let m = s.marketplace.clone();
     let (bal_m, supply) = (s.balance(&m), s.supply());
     let res = s.slash_benign(&a, "timeout/job-9", 9, 1_000_001).must(&s);
@@ -1096,8 +1041,7 @@ fn benign_slash_pays_ceil_five_percent_of_compute_cost_to_the_marketplace() {
 #[test]
 fn benign_slash_takes_from_stake_then_unbonding() {
     let mut s = suite();
-    let a = s.addr("alice");
-    s.register(&a, VERIFIER).must(&s);
+    let a = s.registered("alice", VERIFIER);
     s.unstake(&a, 200_000_000).must(&s);
     let m = s.marketplace.clone();
     let bal_m = s.balance(&m);
@@ -1119,8 +1063,7 @@ fn benign_slash_takes_from_stake_then_unbonding() {
 #[test]
 fn governance_may_slash_fraud_but_not_benign() {
     let mut s = suite();
-    let bad = s.addr("bad");
-    s.register(&bad, PROVER).must(&s);
+    let bad = s.registered("bad", PROVER);
     let g = s.gov.clone();
     let fraud = ExecuteMsg::Slash {
         provider: bad.to_string(),
@@ -1145,9 +1088,8 @@ fn governance_may_slash_fraud_but_not_benign() {
 #[test]
 fn a_stranger_or_the_provider_cannot_slash() {
     let mut s = suite();
-    let bad = s.addr("bad");
+    let bad = s.registered("bad", PROVER);
     let x = s.addr("x");
-    s.register(&bad, PROVER).must(&s);
     let msg = ExecuteMsg::Slash {
         provider: bad.to_string(),
         evidence: "e".to_string(),
@@ -1169,9 +1111,8 @@ fn a_stranger_or_the_provider_cannot_slash() {
 #[test]
 fn sudo_slash_works_for_fraud_only() {
     let mut s = suite();
-    let bad = s.addr("bad");
+    let bad = s.registered("bad", PROVER);
     let v = s.addr("v");
-    s.register(&bad, PROVER).must(&s);
     let res = s
         .sudo_staking(&SudoMsg::Slash {
             provider: bad.to_string(),
@@ -1203,19 +1144,13 @@ fn sudo_slash_works_for_fraud_only() {
 fn slash_of_an_unknown_provider_is_not_found() {
     let mut s = suite();
     let x = s.addr("x");
-    s.rejects(
-        |s| s.slash_fraud(&x, "e", &[]),
-        ContractError::ProviderNotFound {
-            address: x.to_string(),
-        },
-    );
+    s.rejects(|s| s.slash_fraud(&x, "e", &[]), not_found(&x));
 }
 
 #[test]
 fn decay_of_stake_level_after_unstake() {
     let mut s = SuiteBuilder::new().reputation(ReputationKind::Real).build();
-    let a = s.addr("alice");
-    s.register(&a, 2 * PROVER).must(&s);
+    let a = s.registered("alice", 2 * PROVER);
     assert_eq!(s.reputation_of(&a).unwrap().stake_level, u(2 * PROVER));
     s.unstake(&a, PROVER).must(&s);
     let right_after = s.reputation_of(&a).unwrap().stake_level;
@@ -1240,8 +1175,7 @@ fn decay_of_stake_level_after_unstake() {
 #[test]
 fn lock_and_release_a_job() {
     let mut s = suite();
-    let a = s.addr("alice");
-    s.register(&a, PROVER).must(&s);
+    let a = s.registered("alice", PROVER);
     let res = s.lock_for_job(&a, 7).must(&s);
     assert_eq!(attr(&res, "action").as_deref(), Some("lock_for_job"));
     let p = s.provider(&a);
@@ -1274,19 +1208,13 @@ fn lock_and_release_a_job() {
         },
     );
     let x = s.addr("x");
-    s.rejects(
-        |s| s.lock_for_job(&x, 1),
-        ContractError::ProviderNotFound {
-            address: x.to_string(),
-        },
-    );
+    s.rejects(|s| s.lock_for_job(&x, 1), not_found(&x));
 }
 
 #[test]
 fn only_the_marketplace_locks_and_releases() {
     let mut s = suite();
-    let a = s.addr("alice");
-    s.register(&a, PROVER).must(&s);
+    let a = s.registered("alice", PROVER);
     s.lock_for_job(&a, 1).must(&s);
     let need = Capacity {
         memory_gib: 1,
@@ -1329,21 +1257,30 @@ fn only_the_marketplace_locks_and_releases() {
     }
 }
 
+/// `a` takes the jobs `jobs`; the next one is refused with `expected`.
+#[track_caller]
+fn lock_until_refused(
+    s: &mut Suite,
+    a: &Addr,
+    jobs: std::ops::RangeInclusive<u64>,
+    expected: ContractError,
+) {
+    let next = jobs.end() + 1;
+    for job in jobs {
+        s.lock_for_job(a, job).must(s);
+    }
+    s.rejects(|s| s.lock_for_job(a, next), expected);
+}
+
 #[test]
 fn capacity_exhausted_is_insufficient_capacity() {
     let mut s = suite();
-    let a = s.addr("alice");
-    s.register(&a, PROVER).must(&s); // 80 GiB, 4 devices
-    for job in 1..=4 {
-        s.lock_for_job(&a, job).must(&s);
-    }
-    s.rejects(
-        |s| s.lock_for_job(&a, 5),
-        ContractError::InsufficientCapacity {
-            address: a.to_string(),
-            job_id: 5,
-        },
-    );
+    let a = s.registered("alice", PROVER); // 80 GiB, 4 devices
+    let full = ContractError::InsufficientCapacity {
+        address: a.to_string(),
+        job_id: 5,
+    };
+    lock_until_refused(&mut s, &a, 1..=4, full);
     // Memory is checked too.
     s.release_job(&a, 4).must(&s);
     s.rejects(
@@ -1388,8 +1325,7 @@ fn capacity_exhausted_is_insufficient_capacity() {
 #[test]
 fn an_under_staked_provider_cannot_take_jobs() {
     let mut s = suite();
-    let a = s.addr("alice");
-    s.register(&a, VERIFIER).must(&s);
+    let a = s.registered("alice", VERIFIER);
     s.rejects(
         |s| s.lock_for_job(&a, 1),
         ContractError::InsufficientStake {
@@ -1404,8 +1340,7 @@ fn an_under_staked_provider_cannot_take_jobs() {
 #[test]
 fn unstaking_below_the_prover_minimum_while_holding_a_job_is_refused() {
     let mut s = suite();
-    let a = s.addr("alice");
-    s.register(&a, PROVER + 10).must(&s);
+    let a = s.registered("alice", PROVER + 10);
     s.lock_for_job(&a, 1).must(&s);
     s.unstake(&a, 10).must(&s);
     s.rejects(
@@ -1423,10 +1358,7 @@ fn unstaking_below_the_prover_minimum_while_holding_a_job_is_refused() {
 
 #[test]
 fn max_active_jobs_bounds_what_a_provider_holds() {
-    let mut s = SuiteBuilder::new()
-        .reputation(ReputationKind::None)
-        .staking_params(|p| p.max_active_jobs = 5)
-        .build();
+    let mut s = suite_without_reputation(|p| p.max_active_jobs = 5);
     let a = s.addr("alice");
     s.register_with(
         &a,
@@ -1439,16 +1371,11 @@ fn max_active_jobs_bounds_what_a_provider_holds() {
         1,
     )
     .must(&s);
-    for job in 0..5 {
-        s.lock_for_job(&a, job).must(&s);
-    }
-    s.rejects(
-        |s| s.lock_for_job(&a, 5),
-        ContractError::TooManyJobs {
-            address: a.to_string(),
-            max: 5,
-        },
-    );
+    let too_many = ContractError::TooManyJobs {
+        address: a.to_string(),
+        max: 5,
+    };
+    lock_until_refused(&mut s, &a, 0..=4, too_many);
     assert_eq!(s.provider(&a).active_jobs, vec![0, 1, 2, 3, 4]);
 }
 
@@ -1494,9 +1421,8 @@ fn events_carry_the_action_on_every_state_change() {
 #[test]
 fn heartbeats_and_slashes_reach_the_reputation_contract_once() {
     let mut s = suite();
-    let a = s.addr("alice");
+    let a = s.registered("alice", 4 * PROVER);
     let x = s.addr("cranker");
-    s.register(&a, 4 * PROVER).must(&s);
     let r = s.reputation_of(&a).unwrap();
     assert_eq!(r.success_rate, Decimal::percent(50), "a new provider");
     assert_eq!(r.stake_level, u(4 * PROVER));

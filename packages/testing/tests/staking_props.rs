@@ -5,52 +5,26 @@
 //! must still add up (see `Suite::assert_invariant`), a failed op must have
 //! changed nothing, and what a query promises is what a claim pays.
 
-use std::cell::RefCell;
-use std::collections::BTreeMap;
+#[path = "common/props.rs"]
+mod props;
+#[path = "common/stake_ops.rs"]
+mod stake_ops;
 
 use cosmwasm_std::{Addr, Uint128};
 use impulse_testing::{ReputationKind, Suite, SuiteBuilder};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
-const PROVIDERS: usize = 5;
+use props::{assert_covered, run_seeded, Tally};
+use stake_ops::{Amount, StakeOp, PROVIDERS};
+
 const COMMITTEE: usize = 3;
 const PROVER: u128 = 1_000_000_000;
 const VERIFIER: u128 = 250_000_000;
 
-/// How much to unstake, decided against the provider's stake at the time.
-#[derive(Clone, Debug)]
-enum Amount {
-    Zero,
-    One,
-    Odd(u32),
-    /// Basis points of the current stake.
-    Bps(u16),
-    All,
-    AllPlusOne,
-    Max,
-}
-
 #[derive(Clone, Debug)]
 enum Op {
-    Register {
-        who: usize,
-        amount: u128,
-    },
-    Stake {
-        who: usize,
-        amount: u128,
-    },
-    Unstake {
-        who: usize,
-        amount: Amount,
-    },
-    Heartbeat {
-        who: usize,
-    },
-    ReportMissed {
-        who: usize,
-    },
+    /// Register, stake, unstake, heartbeat, missed-heartbeat crank.
+    Staking(StakeOp),
     Lock {
         who: usize,
         job: u64,
@@ -86,29 +60,6 @@ enum Op {
     },
 }
 
-impl Op {
-    fn kind(&self) -> &'static str {
-        match self {
-            Op::Register { .. } => "register",
-            Op::Stake { .. } => "stake",
-            Op::Unstake { .. } => "unstake",
-            Op::Heartbeat { .. } => "heartbeat",
-            Op::ReportMissed { .. } => "report_missed",
-            Op::Lock { .. } => "lock",
-            Op::Release { .. } => "release",
-            Op::SlashFraud { .. } => "slash_fraud",
-            Op::SlashBenign { .. } => "slash_benign",
-            Op::Claim { .. } => "claim",
-            Op::ConsumeFines { .. } => "consume_fines",
-            Op::Donate { .. } => "donate",
-            Op::Advance { .. } => "advance",
-        }
-    }
-}
-
-/// Per op kind: how many succeeded and how many failed.
-type Coverage = RefCell<BTreeMap<&'static str, (u32, u32)>>;
-
 fn amount() -> impl Strategy<Value = Amount> {
     prop_oneof![
         1 => Just(Amount::Zero),
@@ -125,15 +76,15 @@ fn op() -> impl Strategy<Value = Op> {
     let who = 0..PROVIDERS;
     let anyone = 0..PROVIDERS + COMMITTEE;
     prop_oneof![
-        3 => (who.clone(), prop::sample::select(vec![
+        3 => stake_ops::register(who.clone(), vec![
             VERIFIER - 1, VERIFIER, VERIFIER + 7, PROVER, PROVER + 1_000_000_007, 4 * PROVER,
-        ])).prop_map(|(who, amount)| Op::Register { who, amount }),
-        2 => (who.clone(), prop::sample::select(vec![
+        ]).prop_map(Op::Staking),
+        2 => stake_ops::stake(who.clone(), vec![
             1u128, 7, 999_999, PROVER, 123_456_789_012,
-        ])).prop_map(|(who, amount)| Op::Stake { who, amount }),
-        4 => (who.clone(), amount()).prop_map(|(who, amount)| Op::Unstake { who, amount }),
-        3 => who.clone().prop_map(|who| Op::Heartbeat { who }),
-        2 => who.clone().prop_map(|who| Op::ReportMissed { who }),
+        ]).prop_map(Op::Staking),
+        4 => stake_ops::unstake(who.clone(), amount()).prop_map(Op::Staking),
+        3 => stake_ops::heartbeat(who.clone()).prop_map(Op::Staking),
+        2 => stake_ops::report_missed(who.clone()).prop_map(Op::Staking),
         2 => (who.clone(), 0u64..6).prop_map(|(who, job)| Op::Lock { who, job }),
         2 => (who.clone(), any::<u8>()).prop_map(|(who, pick)| Op::Release { who, pick }),
         2 => (who.clone(), any::<u8>(), 0u8..24)
@@ -194,26 +145,7 @@ impl World {
     fn apply(&mut self, op: &Op) -> Result<(), String> {
         let s = &mut self.s;
         let res = match op {
-            Op::Register { who, amount } => s.register(&self.providers[*who], *amount).map(drop),
-            Op::Stake { who, amount } => s.stake(&self.providers[*who], *amount).map(drop),
-            Op::Unstake { who, amount } => {
-                let p = self.providers[*who].clone();
-                let stake = self.s.try_provider(&p).map(|r| r.stake.u128()).unwrap_or(0);
-                let n = match amount {
-                    Amount::Zero => 0,
-                    Amount::One => 1,
-                    Amount::Odd(v) => *v as u128 | 1,
-                    Amount::Bps(b) => stake * *b as u128 / 10_000,
-                    Amount::All => stake,
-                    Amount::AllPlusOne => stake + 1,
-                    Amount::Max => u128::MAX,
-                };
-                self.s.unstake(&p, n).map(drop)
-            }
-            Op::Heartbeat { who } => s.heartbeat(&self.providers[*who]).map(drop),
-            Op::ReportMissed { who } => s
-                .report_missed(&self.cranker, &self.providers[*who])
-                .map(drop),
+            Op::Staking(op) => op.apply(s, &self.providers, &self.cranker),
             Op::Lock { who, job } => s.lock_for_job(&self.providers[*who], *job).map(drop),
             Op::Release { who, pick } => {
                 let p = self.providers[*who].clone();
@@ -297,7 +229,7 @@ impl World {
     }
 }
 
-fn run_sequence(ops: &[Op], coverage: &Coverage) -> Result<(), TestCaseError> {
+fn run_sequence(ops: &[Op], tally: &Tally) -> Result<(), TestCaseError> {
     let mut w = World::new();
     // Some providers exist from the start so that most ops mean something.
     for i in 0..3 {
@@ -312,15 +244,7 @@ fn run_sequence(ops: &[Op], coverage: &Coverage) -> Result<(), TestCaseError> {
         let market_before = w.s.balance(&market);
         let stakes_before: Vec<u128> = w.providers.iter().map(|p| w.stake_of(p)).collect();
         let res = w.apply(op);
-        {
-            let mut c = coverage.borrow_mut();
-            let e = c.entry(op.kind()).or_default();
-            if res.is_ok() {
-                e.0 += 1;
-            } else {
-                e.1 += 1;
-            }
-        }
+        tally.record(op, res.is_ok());
         w.s.assert_invariant();
         let t = w.s.totals();
         prop_assert!(t.burned >= last.burned, "burned went down after {op:?}");
@@ -336,10 +260,9 @@ fn run_sequence(ops: &[Op], coverage: &Coverage) -> Result<(), TestCaseError> {
                 // Only stake ops, unstakes and slashes move stake.
                 if !matches!(
                     op,
-                    Op::Register { .. }
-                        | Op::Stake { .. }
-                        | Op::Unstake { .. }
-                        | Op::SlashFraud { .. }
+                    Op::Staking(
+                        StakeOp::Register { .. } | StakeOp::Stake { .. } | StakeOp::Unstake { .. }
+                    ) | Op::SlashFraud { .. }
                         | Op::SlashBenign { .. }
                 ) {
                     let stakes: Vec<u128> = w.providers.iter().map(|p| w.stake_of(p)).collect();
@@ -354,52 +277,12 @@ fn run_sequence(ops: &[Op], coverage: &Coverage) -> Result<(), TestCaseError> {
 
 #[test]
 fn checklist_20_random_sequences_keep_the_vault_balanced() {
-    let config = Config {
-        cases: 256,
-        failure_persistence: None,
-        rng_algorithm: RngAlgorithm::ChaCha,
-        ..Config::default()
-    };
-    let mut runner =
-        TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]));
-    let coverage = Coverage::default();
-    runner
-        .run(&prop::collection::vec(op(), 20..=60), |ops| {
-            run_sequence(&ops, &coverage)
-        })
-        .unwrap();
+    let coverage = run_seeded(7, op(), 20..=60, run_sequence);
     // The sequences were not vacuous: every kind of op both succeeded and
     // (except the ones that cannot) failed a fair number of times.
-    let coverage = coverage.into_inner();
-    println!("op: (succeeded, failed) {coverage:#?}");
-    for kind in [
-        "register",
-        "stake",
-        "unstake",
-        "heartbeat",
-        "report_missed",
-        "lock",
-        "release",
-        "slash_fraud",
-        "slash_benign",
-        "claim",
-        "consume_fines",
-        "donate",
-        "advance",
-    ] {
-        let (ok, _) = coverage.get(kind).copied().unwrap_or_default();
-        assert!(ok >= 20, "{kind} succeeded only {ok} times");
-    }
-    for kind in [
-        "register",
-        "stake",
-        "unstake",
-        "lock",
-        "release",
-        "slash_fraud",
-        "claim",
-    ] {
-        let (_, err) = coverage.get(kind).copied().unwrap_or_default();
-        assert!(err >= 20, "{kind} failed only {err} times");
-    }
+    let ops = "register stake unstake heartbeat report_missed lock release slash_fraud \
+               slash_benign claim consume_fines donate advance";
+    assert_covered(&coverage, true, 20, ops);
+    let refusable = "register stake unstake lock release slash_fraud claim";
+    assert_covered(&coverage, false, 20, refusable);
 }

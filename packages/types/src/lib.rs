@@ -1,4 +1,4 @@
-//! Shared vocabulary of the Impulse protocol (`shared/spec/protocol.md`).
+//! Shared vocabulary of the Impulse protocol (`docs/protocol.md`).
 //!
 //! Every contract message, query and response lives here so that the
 //! contracts, the provider daemon, the CLI and the tests all speak exactly the

@@ -3,10 +3,9 @@
 
 use cosmwasm_std::testing::{message_info, mock_dependencies, mock_env, MockApi};
 use cosmwasm_std::{
-    coins, from_json, to_json_vec, Addr, Binary, CosmosMsg, Decimal, Empty, MigrateInfo, Order,
-    QueryRequest, Storage, Uint128, WasmMsg, WasmQuery,
+    coins, from_json, to_json_vec, Addr, Decimal, MigrateInfo, Order, Storage, Uint128,
 };
-use cw_multi_test::{Executor, WasmSudo};
+use cw_multi_test::Executor;
 use impulse_governance::GovError;
 use impulse_reputation::contract::{self, CONTRACT_NAME, CONTRACT_VERSION};
 use impulse_reputation::state::STORAGE_KEYS;
@@ -19,6 +18,8 @@ use impulse_types::reputation::{
 };
 
 use crate::suite::{assert_err, attr, dec, Suite, DENOM};
+use impulse_testing::checks::send_raw;
+use impulse_testing::fixtures::Wiring;
 
 /// The smallest positive `Decimal`, 1e-18.
 fn ulp() -> Decimal {
@@ -91,15 +92,10 @@ fn checklist_01_governance_and_sudo_share_the_update_handlers() {
     assert_eq!(suite.config().params.beta, dec("0.8"));
 
     // x/gov through sudo.
-    let contract = suite.contract.clone();
     let resp = suite
-        .app
-        .wasm_sudo(
-            contract.clone(),
-            &SudoMsg::UpdateParams {
-                params: params_with(|p| p.w_half = dec("7")),
-            },
-        )
+        .sudo(&SudoMsg::UpdateParams {
+            params: params_with(|p| p.w_half = dec("7")),
+        })
         .unwrap();
     assert_eq!(attr(&resp, "w_half"), "7");
     assert_eq!(suite.config().params.w_half, dec("7"));
@@ -107,14 +103,10 @@ fn checklist_01_governance_and_sudo_share_the_update_handlers() {
 
     let new_staking = suite.addr("staking-v2");
     let resp = suite
-        .app
-        .wasm_sudo(
-            contract,
-            &SudoMsg::SetContracts {
-                staking: Some(new_staking.to_string()),
-                marketplace: None,
-            },
-        )
+        .sudo(&SudoMsg::SetContracts {
+            staking: Some(new_staking.to_string()),
+            marketplace: None,
+        })
         .unwrap();
     assert_eq!(attr(&resp, "action"), "set_contracts");
     assert_eq!(attr(&resp, "staking"), new_staking.to_string());
@@ -177,46 +169,24 @@ fn checklist_01_params_are_validated_against_bounds() {
     ];
     let mut suite = Suite::new();
     let governance = suite.governance.clone();
-    let contract = suite.contract.clone();
     let before = suite.raw_state();
     for (name, params) in &bad {
         let expected = format!("invalid parameter {name}:");
-        let err = suite
-            .execute_as(
-                &governance,
-                &ExecuteMsg::UpdateParams {
-                    params: params.clone(),
-                },
-            )
-            .unwrap_err();
-        assert!(err.to_string().contains(&expected), "{name}: {err}");
-        let err = suite
-            .app
-            .wasm_sudo(
-                contract.clone(),
-                &SudoMsg::UpdateParams {
-                    params: params.clone(),
-                },
-            )
-            .unwrap_err();
-        assert!(err.to_string().contains(&expected), "{name}: {err}");
-        let err = suite
-            .app
-            .instantiate_contract(
-                suite.code_id,
-                governance.clone(),
-                &InstantiateMsg {
-                    governance: governance.to_string(),
-                    staking: None,
-                    marketplace: None,
-                    params: Some(params.clone()),
-                },
-                &[],
-                "bad",
-                None,
-            )
-            .unwrap_err();
-        assert!(err.to_string().contains(&expected), "{name}: {err}");
+        let update = ExecuteMsg::UpdateParams {
+            params: params.clone(),
+        };
+        let sudo = SudoMsg::UpdateParams {
+            params: params.clone(),
+        };
+        let init = Wiring::governed_by(&governance).reputation(Some(params.clone()));
+        for res in [
+            suite.execute_as(&governance, &update).map(drop),
+            suite.sudo(&sudo).map(drop),
+            suite.instantiate(&init, &[]).map(drop),
+        ] {
+            let err = res.unwrap_err();
+            assert!(err.to_string().contains(&expected), "{name}: {err}");
+        }
     }
     assert_eq!(suite.raw_state(), before);
 
@@ -319,20 +289,9 @@ fn checklist_01_record_updates_only_from_their_callers() {
     let mut app = cw_multi_test::App::default();
     let code = app.store_code(crate::suite::contract());
     let gov = app.api().addr_make("governance");
+    let unwired = Wiring::governed_by(&gov).reputation(None);
     let contract = app
-        .instantiate_contract(
-            code,
-            gov.clone(),
-            &InstantiateMsg {
-                governance: gov.to_string(),
-                staking: None,
-                marketplace: None,
-                params: None,
-            },
-            &[],
-            "unwired",
-            None,
-        )
+        .instantiate_contract(code, gov.clone(), &unwired, &[], "unwired", None)
         .unwrap();
     for (msg, sender) in [(&stake, &staking), (&job, &marketplace), (&fault, &gov)] {
         let err = app
@@ -532,22 +491,8 @@ fn checklist_03_invalid_bech32_and_upper_case_addresses_are_rejected() {
                 limit: None
             })
             .is_err());
-        let err = suite
-            .app
-            .instantiate_contract(
-                suite.code_id,
-                governance.clone(),
-                &InstantiateMsg {
-                    governance: address.clone(),
-                    staking: None,
-                    marketplace: None,
-                    params: None,
-                },
-                &[],
-                "bad",
-                None,
-            )
-            .unwrap_err();
+        let governed_by_bad = Wiring::governed_by(address).reputation(None);
+        let err = suite.instantiate(&governed_by_bad, &[]).unwrap_err();
         assert!(err.to_string().contains("invalid address"), "{err}");
     }
     assert_eq!(suite.raw_state(), before);
@@ -653,22 +598,8 @@ fn checklist_04_funds_sent_to_any_execute_are_rejected() {
     assert!(balance.amount.is_zero());
 
     // Instantiate is nonpayable too.
-    let err = suite
-        .app
-        .instantiate_contract(
-            suite.code_id,
-            governance.clone(),
-            &InstantiateMsg {
-                governance: governance.to_string(),
-                staking: None,
-                marketplace: None,
-                params: None,
-            },
-            &coins(10, DENOM),
-            "paid",
-            None,
-        )
-        .unwrap_err();
+    let paid = Wiring::governed_by(&governance).reputation(None);
+    let err = suite.instantiate(&paid, &coins(10, DENOM)).unwrap_err();
     assert!(err.to_string().contains("takes no funds"), "{err}");
 }
 
@@ -947,35 +878,20 @@ fn checklist_18_migrates_a_state_written_at_0_0_1() {
     assert_eq!(config.staking, Some(api.addr_make("staking")));
     assert_eq!(config.params, ReputationParams::default());
 
+    let reputation_of = |name: &str| -> ReputationResponse {
+        let provider = api.addr_make(name).to_string();
+        let msg = QueryMsg::Reputation { provider };
+        from_json(contract::query(deps.as_ref(), env.clone(), msg).unwrap()).unwrap()
+    };
     // provider-a: one work half-life fifth and one stake half-life later.
-    let a: ReputationResponse = from_json(
-        contract::query(
-            deps.as_ref(),
-            env.clone(),
-            QueryMsg::Reputation {
-                provider: api.addr_make("provider-a").to_string(),
-            },
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let a = reputation_of("provider-a");
     assert_eq!(a.success_rate, dec("0.55"));
     // floor(1e9 * 2^-0.2) = floor(870550563.296...)
     assert_eq!(a.work_value, Uint128::new(870_550_563));
     assert_eq!(a.stake_level, Uint128::new(1_500_000_000));
     assert!(a.score > Decimal::zero());
     // provider-b is cooling off until 500000.
-    let b: ReputationResponse = from_json(
-        contract::query(
-            deps.as_ref(),
-            env.clone(),
-            QueryMsg::Reputation {
-                provider: api.addr_make("provider-b").to_string(),
-            },
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let b = reputation_of("provider-b");
     assert_eq!(b.cooling_off_until, 500_000);
     assert_eq!(b.score, Decimal::zero());
     assert_eq!(b.faults, 1);
@@ -1112,22 +1028,15 @@ fn malformed_payloads() -> Vec<Vec<u8>> {
 fn checklist_19_malformed_json_is_rejected_by_every_message_type() {
     for payload in malformed_payloads() {
         let shown = String::from_utf8_lossy(&payload[..payload.len().min(60)]).to_string();
-        assert!(
-            from_json::<ExecuteMsg>(&payload).is_err(),
-            "execute accepted {shown}"
-        );
-        assert!(
-            from_json::<QueryMsg>(&payload).is_err(),
-            "query accepted {shown}"
-        );
-        assert!(
-            from_json::<SudoMsg>(&payload).is_err(),
-            "sudo accepted {shown}"
-        );
-        assert!(
-            from_json::<InstantiateMsg>(&payload).is_err(),
-            "instantiate accepted {shown}"
-        );
+        let parsed = [
+            ("execute", from_json::<ExecuteMsg>(&payload).is_ok()),
+            ("query", from_json::<QueryMsg>(&payload).is_ok()),
+            ("sudo", from_json::<SudoMsg>(&payload).is_ok()),
+            ("instantiate", from_json::<InstantiateMsg>(&payload).is_ok()),
+        ];
+        for (entry_point, accepted) in parsed {
+            assert!(!accepted, "{entry_point} accepted {shown}");
+        }
         // `MigrateMsg {}` has no fields and cw_serde (cosmwasm-schema 3)
         // ignores unknown fields, so any object (and `[]`) is a valid empty
         // `MigrateMsg`; only syntax errors are malformed for it. The
@@ -1146,51 +1055,23 @@ fn checklist_19_malformed_json_to_every_entry_point_errors_and_changes_nothing()
     let before = suite.raw_state();
     let balance_before = suite.app.wrap().query_balance(&contract, DENOM).unwrap();
     for payload in malformed_payloads() {
-        let msg = Binary::from(payload.clone());
         let shown = String::from_utf8_lossy(&payload[..payload.len().min(60)]).to_string();
-        let execute = CosmosMsg::<Empty>::Wasm(WasmMsg::Execute {
-            contract_addr: contract.to_string(),
-            msg: msg.clone(),
-            funds: vec![],
-        });
-        assert!(
-            suite.app.execute(staking.clone(), execute).is_err(),
-            "execute {shown}"
+        let target = (&contract, suite.code_id);
+        let ok = send_raw(
+            &mut suite.app,
+            target,
+            (&staking, &governance),
+            &payload,
+            &[],
         );
-        let query = QueryRequest::<Empty>::Wasm(WasmQuery::Smart {
-            contract_addr: contract.to_string(),
-            msg: msg.clone(),
-        });
-        assert!(
-            suite.app.wrap().query::<Binary>(&query).is_err(),
-            "query {shown}"
-        );
-        let sudo = cw_multi_test::SudoMsg::Wasm(WasmSudo {
-            contract_addr: contract.clone(),
-            message: msg.clone(),
-        });
-        assert!(suite.app.sudo(sudo).is_err(), "sudo {shown}");
-        let migrate = CosmosMsg::<Empty>::Wasm(WasmMsg::Migrate {
-            contract_addr: contract.to_string(),
-            new_code_id: suite.code_id,
-            msg: msg.clone(),
-        });
-        let migrated = suite.app.execute(governance.clone(), migrate);
+        assert!(!ok.execute, "execute {shown}");
+        assert!(!ok.query, "query {shown}");
+        assert!(!ok.sudo, "sudo {shown}");
         // A payload that is a valid (empty) `MigrateMsg` migrates to the
         // same version, which is allowed and rewrites the same bytes.
         let valid_migrate = from_json::<MigrateMsg>(&payload).is_ok();
-        assert_eq!(migrated.is_ok(), valid_migrate, "migrate {shown}");
-        let instantiate = CosmosMsg::<Empty>::Wasm(WasmMsg::Instantiate {
-            admin: None,
-            code_id: suite.code_id,
-            msg,
-            funds: vec![],
-            label: "malformed".to_string(),
-        });
-        assert!(
-            suite.app.execute(governance.clone(), instantiate).is_err(),
-            "instantiate {shown}"
-        );
+        assert_eq!(ok.migrate, valid_migrate, "migrate {shown}");
+        assert!(!ok.instantiate, "instantiate {shown}");
         assert_eq!(suite.raw_state(), before, "state changed by {shown}");
     }
     assert_eq!(

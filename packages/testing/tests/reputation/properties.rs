@@ -60,11 +60,9 @@ impl Op {
 
 /// A `u128` of uniformly random bit length.
 fn magnitude() -> impl Strategy<Value = u128> {
-    (0u32..=128, any::<u128>()).prop_map(|(bits, raw)| match bits {
-        0 => 0,
-        128 => raw,
-        b => raw & ((1u128 << b) - 1),
-    })
+    // The low `bits` bits of `raw`: a mask of `bits` ones.
+    (0u32..=128, any::<u128>())
+        .prop_map(|(bits, raw)| raw & u128::MAX.checked_shr(128 - bits).unwrap_or(0))
 }
 
 /// Mostly in [0, 1]; about one in eleven just above (a typed error).

@@ -118,10 +118,7 @@ fn benign_fault_is_a_zero_performance_job() {
 
 #[test]
 fn fraud_scales_success_rate_and_cools_off_with_zero_score() {
-    let mut suite = Suite::new();
-    let p = suite.addr("provider");
-    suite.stake(&p, 1_000_000_000).unwrap();
-    suite.job(&p, Decimal::one(), 1_000_000_000).unwrap();
+    let (mut suite, p) = Suite::with_record();
     assert!(suite.score(&p) > Decimal::zero());
     let at = suite.height();
     let resp = suite
@@ -246,63 +243,36 @@ fn stake_level_jumps_up_and_decays_down_with_half_life() {
     let mut suite = Suite::new();
     let p = suite.addr("provider");
     suite.stake(&p, 2_000_000_000).unwrap();
-    assert_eq!(
-        suite.reputation(&p).stake_level,
-        Uint128::new(2_000_000_000)
-    );
+    assert_eq!(suite.stake_level(&p), 2_000_000_000);
     // Unstake to 1e9: S does not drop at once ...
     let resp = suite.stake(&p, 1_000_000_000).unwrap();
     assert_eq!(attr(&resp, "stake_level"), "2000000000");
     // ... but halves its distance to the target every half-life.
     suite.advance(STAKE_HALF_LIFE);
-    assert_eq!(
-        suite.reputation(&p).stake_level,
-        Uint128::new(1_500_000_000)
-    );
+    assert_eq!(suite.stake_level(&p), 1_500_000_000);
     suite.advance(STAKE_HALF_LIFE);
-    assert_eq!(
-        suite.reputation(&p).stake_level,
-        Uint128::new(1_250_000_000)
-    );
+    assert_eq!(suite.stake_level(&p), 1_250_000_000);
     // A partial restake below the current level decays from there.
     suite.stake(&p, 1_200_000_000).unwrap();
-    assert_eq!(
-        suite.reputation(&p).stake_level,
-        Uint128::new(1_250_000_000)
-    );
+    assert_eq!(suite.stake_level(&p), 1_250_000_000);
     suite.advance(STAKE_HALF_LIFE);
-    assert_eq!(
-        suite.reputation(&p).stake_level,
-        Uint128::new(1_225_000_000)
-    );
+    assert_eq!(suite.stake_level(&p), 1_225_000_000);
     // Staking above the level jumps to it.
     suite.stake(&p, 3_000_000_000).unwrap();
-    assert_eq!(
-        suite.reputation(&p).stake_level,
-        Uint128::new(3_000_000_000)
-    );
+    assert_eq!(suite.stake_level(&p), 3_000_000_000);
     suite.advance(10 * STAKE_HALF_LIFE);
-    assert_eq!(
-        suite.reputation(&p).stake_level,
-        Uint128::new(3_000_000_000)
-    );
+    assert_eq!(suite.stake_level(&p), 3_000_000_000);
     // Everything leaves: S decays to 0 over many half-lives.
     suite.stake(&p, 0).unwrap();
     suite.advance(STAKE_HALF_LIFE);
-    assert_eq!(
-        suite.reputation(&p).stake_level,
-        Uint128::new(1_500_000_000)
-    );
+    assert_eq!(suite.stake_level(&p), 1_500_000_000);
     suite.advance(200 * STAKE_HALF_LIFE);
-    assert_eq!(suite.reputation(&p).stake_level, Uint128::zero());
+    assert_eq!(suite.stake_level(&p), 0);
 }
 
 #[test]
 fn score_matches_hand_computation() {
-    let mut suite = Suite::new();
-    let p = suite.addr("provider");
-    suite.stake(&p, 1_000_000_000).unwrap();
-    suite.job(&p, Decimal::one(), 1_000_000_000).unwrap();
+    let (mut suite, p) = Suite::with_record();
     let rep = suite.reputation(&p);
     // s = 0.55, W = ln(101), S = s_half so S/(S + s_half) = 1/2.
     let w = 101f64.ln();

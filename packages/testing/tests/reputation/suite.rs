@@ -2,11 +2,12 @@
 //! marketplace contracts are plain accounts here: the contract only checks
 //! who calls it.
 
-use cosmwasm_std::{coins, Addr, Decimal, StdResult, Uint128};
+use cosmwasm_std::{coins, Addr, Coin, Decimal, StdResult};
 use cw_multi_test::{App, AppBuilder, AppResponse, Executor};
+use impulse_testing::fixtures::{reputation_job, reputation_stake, Wiring};
 use impulse_types::reputation::{
     ConfigResponse, ExecuteMsg, Fault, InstantiateMsg, QueryMsg, ReputationParams,
-    ReputationResponse, ReputationsResponse, ScoreResponse,
+    ReputationResponse, ReputationsResponse, ScoreResponse, SudoMsg,
 };
 
 pub const DENOM: &str = "uimp";
@@ -39,21 +40,19 @@ impl Suite {
             }
         });
         app.update_block(|b| b.height = START_HEIGHT);
-        let governance = app.api().addr_make("governance");
-        let staking = app.api().addr_make("staking");
-        let marketplace = app.api().addr_make("marketplace");
-        let stranger = app.api().addr_make("stranger");
+        let [governance, staking, marketplace, stranger] =
+            ["governance", "staking", "marketplace", "stranger"].map(|n| app.api().addr_make(n));
         let code_id = app.store_code(contract());
+        let wiring = Wiring {
+            staking: Some(staking.to_string()),
+            marketplace: Some(marketplace.to_string()),
+            ..Wiring::governed_by(&governance)
+        };
         let contract = app
             .instantiate_contract(
                 code_id,
                 governance.clone(),
-                &InstantiateMsg {
-                    governance: governance.to_string(),
-                    staking: Some(staking.to_string()),
-                    marketplace: Some(marketplace.to_string()),
-                    params: Some(params),
-                },
+                &wiring.reputation(Some(params)),
                 &[],
                 "reputation",
                 Some(governance.to_string()),
@@ -68,6 +67,15 @@ impl Suite {
             marketplace,
             stranger,
         }
+    }
+
+    /// A provider with 1e9 staked and one flawless job worth 1e9 recorded.
+    pub fn with_record() -> (Self, Addr) {
+        let mut suite = Suite::new();
+        let p = suite.addr("provider");
+        suite.stake(&p, 1_000_000_000).unwrap();
+        suite.job(&p, Decimal::one(), 1_000_000_000).unwrap();
+        (suite, p)
     }
 
     pub fn addr(&self, name: &str) -> Addr {
@@ -87,54 +95,45 @@ impl Suite {
             .execute_contract(sender.clone(), self.contract.clone(), msg, &[])
     }
 
-    pub fn job(
-        &mut self,
-        provider: &Addr,
-        performance: Decimal,
-        earned: u128,
-    ) -> StdResult<AppResponse> {
+    /// x/gov through the `sudo` entry point.
+    pub fn sudo(&mut self, msg: &SudoMsg) -> StdResult<AppResponse> {
+        self.app.wasm_sudo(self.contract.clone(), msg)
+    }
+
+    /// Another instance of the code, instantiated by governance (no admin).
+    pub fn instantiate(&mut self, msg: &InstantiateMsg, funds: &[Coin]) -> StdResult<Addr> {
+        let (code, gov) = (self.code_id, self.governance.clone());
+        self.app
+            .instantiate_contract(code, gov, msg, funds, "another", None)
+    }
+
+    pub fn job(&mut self, p: &Addr, performance: Decimal, earned: u128) -> StdResult<AppResponse> {
         let marketplace = self.marketplace.clone();
         self.execute_as(
             &marketplace,
-            &ExecuteMsg::RecordJob {
-                provider: provider.to_string(),
-                performance,
-                earned: Uint128::new(earned),
-            },
+            &reputation_job(p.as_str(), performance, earned),
         )
     }
 
     pub fn stake(&mut self, provider: &Addr, stake: u128) -> StdResult<AppResponse> {
         let staking = self.staking.clone();
-        self.execute_as(
-            &staking,
-            &ExecuteMsg::RecordStake {
-                provider: provider.to_string(),
-                stake: Uint128::new(stake),
-            },
-        )
+        self.execute_as(&staking, &reputation_stake(provider.as_str(), stake))
     }
 
     pub fn missed(&mut self, provider: &Addr, intervals: u64) -> StdResult<AppResponse> {
         let staking = self.staking.clone();
-        self.execute_as(
-            &staking,
-            &ExecuteMsg::RecordMissedHeartbeats {
-                provider: provider.to_string(),
-                intervals,
-            },
-        )
+        let provider = provider.to_string();
+        let msg = ExecuteMsg::RecordMissedHeartbeats {
+            provider,
+            intervals,
+        };
+        self.execute_as(&staking, &msg)
     }
 
     pub fn fault(&mut self, provider: &Addr, fault: Fault) -> StdResult<AppResponse> {
         let staking = self.staking.clone();
-        self.execute_as(
-            &staking,
-            &ExecuteMsg::RecordFault {
-                provider: provider.to_string(),
-                fault,
-            },
-        )
+        let provider = provider.to_string();
+        self.execute_as(&staking, &ExecuteMsg::RecordFault { provider, fault })
     }
 
     pub fn query<T: serde::de::DeserializeOwned>(&self, msg: &QueryMsg) -> StdResult<T> {
@@ -143,19 +142,21 @@ impl Suite {
 
     #[track_caller]
     pub fn reputation(&self, provider: &Addr) -> ReputationResponse {
-        self.query(&QueryMsg::Reputation {
-            provider: provider.to_string(),
-        })
-        .unwrap()
+        let provider = provider.to_string();
+        self.query(&QueryMsg::Reputation { provider }).unwrap()
+    }
+
+    /// The provider's stake level `S`.
+    #[track_caller]
+    pub fn stake_level(&self, provider: &Addr) -> u128 {
+        self.reputation(provider).stake_level.u128()
     }
 
     #[track_caller]
     pub fn score(&self, provider: &Addr) -> Decimal {
-        self.query::<ScoreResponse>(&QueryMsg::Score {
-            provider: provider.to_string(),
-        })
-        .unwrap()
-        .score
+        let provider = provider.to_string();
+        let r: ScoreResponse = self.query(&QueryMsg::Score { provider }).unwrap();
+        r.score
     }
 
     #[track_caller]

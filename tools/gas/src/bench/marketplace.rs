@@ -3,164 +3,76 @@
 //! devices, price 10, stake 10^9) with score 0.5. The scheduler rows measure
 //! `RunScheduler` assigning 5 queued jobs with 10, 100, 1,000 and 10,000
 //! advertised providers, divided by the 5 jobs assigned: the index keeps it
-//! flat. Then one job goes through every round to settlement.
+//! flat. Then one job goes through every round to settlement, with the
+//! simulated run and committee of `impulse_testing::fixtures`.
 
 use anyhow::{anyhow, Result};
-use cosmwasm_std::{coins, Addr, Decimal, HexBinary, Uint128, WasmQuery};
-use impulse_protocol::{secret_commitment, verdict_commitment, MerkleTree};
+use cosmwasm_std::{coins, Decimal};
+use impulse_protocol::secret_commitment;
+use impulse_testing::fixtures::{
+    self, commitment_of, default_spec, hex, required_budget, reveal_for, reveal_verdict_msg,
+    salt_of, secret_of, Behaviour, Run, Wiring,
+};
 use impulse_types::marketplace::{
-    DatasetSpec, ExecuteMsg, HyperParams, InstantiateMsg, JobResponse, JobSpec, ModelSpec, Opening,
-    QueryMsg, RoundResponse, VerificationMode, VerificationSpec,
+    ExecuteMsg, JobResponse, JobSpec, MarketplaceParams, QueryMsg, RoundResponse, VerificationMode,
 };
-use impulse_types::reputation::{QueryMsg as RepQuery, ScoreResponse};
-use impulse_types::staking::{
-    ConfigResponse as StkConfig, ProviderResponse, QueryMsg as StkQuery, StakingParams,
-};
-use impulse_types::{Backend, Capacity, DEFAULT_DENOM};
+use impulse_types::{Backend, DEFAULT_DENOM};
 
-use super::{answer, Harness, Row};
+use super::{mocks, Harness, Row};
 
 const L: u64 = 1_000;
+const JOB: u64 = 1;
 
+/// The default job at L = 1,000 steps, alpha 1%, one model unit.
 fn spec(deadline: u64) -> JobSpec {
-    JobSpec {
-        model: ModelSpec {
-            arch: "lm-ref".into(),
-            config: None,
-            base_weights: None,
-        },
-        dataset: DatasetSpec {
-            sha256: HexBinary::from(vec![7u8; 32]),
-            uri: "ipfs://dataset".into(),
-        },
-        hyper: HyperParams {
-            steps: L,
-            batch_size: 8,
-            learning_rate: Decimal::permille(1),
-            optimizer: "adamw".into(),
-            seed: 1,
-        },
-        model_units: 1,
-        resources: Capacity {
-            memory_gib: 8,
-            devices: 1,
-        },
-        backend: Backend::Cpu,
-        max_price_per_step: Uint128::new(10),
-        min_reputation: Decimal::zero(),
-        deadline,
-        verification: VerificationSpec {
-            alpha: Decimal::percent(1),
-            committee: 3,
-            mode: VerificationMode::Exact,
-        },
-    }
+    let mut spec = default_spec(0, L, 1);
+    spec.model_units = 1;
+    spec.verification.alpha = Decimal::percent(1);
+    spec.deadline = deadline;
+    spec
 }
 
-/// L*10 + (10+1)*3*10 + 5% of L*10.
-const BUDGET: u128 = 10_000 + 330 + 500;
+/// Exactly the budget the contract requires of `spec`.
+fn budget(spec: &JobSpec) -> u128 {
+    required_budget(spec, &MarketplaceParams::default())
+}
 
-fn harness(wasm: &[u8]) -> Result<(Harness, String)> {
+fn harness(wasm: &[u8]) -> Result<Harness> {
     let mut h = Harness::new("impulse-marketplace", wasm, &[])?;
-    let gov = h.addr("governance");
-    let staking = h.addr("staking");
-    let reputation = h.addr("reputation");
-    let rewards = h.addr("rewards");
-    let (s, r) = (staking.clone(), reputation.clone());
-    h.on_wasm_query(Box::new(move |q| match q {
-        WasmQuery::Smart { contract_addr, msg } if *contract_addr == s => {
-            match cosmwasm_std::from_json::<StkQuery>(msg) {
-                Ok(StkQuery::Provider { address }) => answer(&ProviderResponse {
-                    address: Addr::unchecked(address),
-                    backend: Backend::Cpu,
-                    capacity: Capacity {
-                        memory_gib: 80,
-                        devices: 4,
-                    },
-                    capacity_in_use: Capacity::default(),
-                    price_per_step: Uint128::new(10),
-                    endpoint: "http://127.0.0.1:7070".into(),
-                    stake: Uint128::new(1_000_000_000),
-                    unbonding: Uint128::zero(),
-                    claimable: Uint128::zero(),
-                    can_prove: true,
-                    can_verify: true,
-                    banned_until: 0,
-                    banned: false,
-                    active_jobs: vec![],
-                    registered_at: 1,
-                    last_heartbeat: 1,
-                    consecutive_misses: 0,
-                    unpaid_fine_intervals: 0,
-                    chronic_absence: false,
-                }),
-                Ok(StkQuery::Config {}) => answer(&StkConfig {
-                    governance: Addr::unchecked("gov"),
-                    pending_governance: None,
-                    marketplace: None,
-                    reputation: None,
-                    rewards: None,
-                    params: StakingParams::default(),
-                }),
-                _ => {
-                    cosmwasm_std::SystemResult::Err(cosmwasm_std::SystemError::UnsupportedRequest {
-                        kind: "staking query".into(),
-                    })
-                }
-            }
-        }
-        WasmQuery::Smart { contract_addr, msg }
-            if *contract_addr == r
-                && matches!(
-                    cosmwasm_std::from_json::<RepQuery>(msg),
-                    Ok(RepQuery::Score { .. })
-                ) =>
-        {
-            answer(&ScoreResponse {
-                score: Decimal::percent(50),
-            })
-        }
-        other => cosmwasm_std::SystemResult::Err(cosmwasm_std::SystemError::NoSuchContract {
-            addr: format!("{other:?}"),
-        }),
-    }));
-    h.instantiate(
-        "instantiate",
-        &gov,
-        &[],
-        &InstantiateMsg {
-            governance: gov.clone(),
-            staking: Some(staking),
-            reputation: Some(reputation),
-            rewards: Some(rewards),
-            params: None,
-        },
-    );
-    Ok((h, gov))
+    let [staking, reputation] = h.addrs(["staking", "reputation"]);
+    let provider = |a: &str| fixtures::provider_response(a, 1_000_000_000);
+    h.on_wasm_query(mocks::contracts(vec![
+        (staking.clone(), mocks::staking(provider)),
+        (reputation.clone(), mocks::reputation(Decimal::percent(50))),
+    ]));
+    let wiring = Wiring::named(|n| h.addr(n));
+    h.instantiate("instantiate", &[], &wiring.marketplace(None));
+    Ok(h)
 }
 
-fn budget() -> Vec<cosmwasm_std::Coin> {
-    coins(BUDGET, DEFAULT_DENOM)
+/// `n` providers advertise; only the first one's row is shown when `show`.
+fn advertise(h: &mut Harness, n: usize, show: bool) {
+    for i in 0..n {
+        let p = h.addr(&format!("provider{i}"));
+        h.execute_as(
+            "advertise",
+            show && i == 0,
+            &p,
+            &[],
+            &ExecuteMsg::Advertise {},
+        );
+    }
 }
 
 fn scheduler_rows(wasm: &[u8], providers: usize) -> Result<Vec<Row>> {
-    let (mut h, _) = harness(wasm)?;
+    let mut h = harness(wasm)?;
     let trainer = h.addr("trainer");
-    let deadline = h.env.block.height + 100_000;
+    let spec = spec(h.env.block.height + 100_000);
     for _ in 0..5 {
-        h.setup(
-            "submit_job (queued)",
-            &trainer,
-            &budget(),
-            &ExecuteMsg::SubmitJob {
-                spec: spec(deadline),
-            },
-        );
+        let submit = ExecuteMsg::SubmitJob { spec: spec.clone() };
+        h.setup(&trainer, budget(&spec), &submit);
     }
-    for i in 0..providers {
-        let p = h.addr(&format!("provider{i}"));
-        h.setup("advertise", &p, &[], &ExecuteMsg::Advertise {});
-    }
+    advertise(&mut h, providers, false);
     let label = format!("run_scheduler, per assigned job ({providers} providers)");
     let cranker = h.addr("cranker");
     let res = h
@@ -192,161 +104,103 @@ fn scheduler_rows(wasm: &[u8], providers: usize) -> Result<Vec<Row>> {
     Ok(rows)
 }
 
-fn hex(b: &[u8]) -> HexBinary {
-    HexBinary::from(b.to_vec())
+/// Every member sends `msg(member)`; the rows shown are `label(i)` where it
+/// gives one (the others are setup steps).
+fn each_member(
+    h: &mut Harness,
+    members: &[String],
+    label: impl Fn(usize) -> Option<&'static str>,
+    msg: impl Fn(usize, &str) -> ExecuteMsg,
+) {
+    for (i, m) in members.iter().enumerate() {
+        let (shown, label) = match label(i) {
+            Some(l) => (true, l),
+            None => (false, label(0).unwrap_or("committee")),
+        };
+        h.execute_as(label, shown, m, &[], &msg(i, m));
+    }
 }
 
 pub fn scenario(wasm: &[u8]) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
-    let (mut h, _gov) = harness(wasm)?;
+    let mut h = harness(wasm)?;
     let trainer = h.addr("trainer");
-    for i in 0..10 {
-        let p = h.addr(&format!("provider{i}"));
-        if i == 0 {
-            h.execute("advertise", &p, &[], &ExecuteMsg::Advertise {});
-        } else {
-            h.setup("advertise", &p, &[], &ExecuteMsg::Advertise {});
-        }
-    }
-    let deadline = h.env.block.height + 100_000;
+    advertise(&mut h, 10, true);
+    let spec = spec(h.env.block.height + 100_000);
     h.execute(
         "submit_job (matched at once, 10 providers)",
         &trainer,
-        &budget(),
-        &ExecuteMsg::SubmitJob {
-            spec: spec(deadline),
-        },
+        &coins(budget(&spec), DEFAULT_DENOM),
+        &ExecuteMsg::SubmitJob { spec },
     );
-    let job: JobResponse = cosmwasm_std::from_json(
-        h.query("query job", &QueryMsg::Job { job_id: 1 })
-            .ok_or_else(|| anyhow!("job query"))?,
-    )
-    .map_err(|e| anyhow!("{e}"))?;
+    let job: JobResponse = h.query_json("query job", &QueryMsg::Job { job_id: JOB })?;
     let prover = job
         .prover
         .ok_or_else(|| anyhow!("job 1 was not assigned"))?
         .to_string();
-    let round: RoundResponse = cosmwasm_std::from_json(
-        h.query("query round", &QueryMsg::Round { job_id: 1 })
-            .ok_or_else(|| anyhow!("round query"))?,
-    )
-    .map_err(|e| anyhow!("{e}"))?;
+    let round: RoundResponse = h.query_json("query round", &QueryMsg::Round { job_id: JOB })?;
     let members: Vec<String> = round
         .committee
         .iter()
         .map(|m| m.address.to_string())
         .collect();
-    let secret = |i: usize| [i as u8 + 1; 32];
-    for (i, m) in members.iter().enumerate() {
-        let label = if i == 0 {
-            "commit_secret"
-        } else {
-            "commit_secret (more)"
-        };
-        let msg = ExecuteMsg::CommitSecret {
-            job_id: 1,
-            secret_hash: hex(&secret_commitment(&secret(i))),
-        };
-        if i == 0 {
-            h.execute(label, m, &[], &msg);
-        } else {
-            h.setup(label, m, &[], &msg);
+    let attempt = round.attempt;
+    let first = |label: &'static str| move |i: usize| (i == 0).then_some(label);
+    each_member(&mut h, &members, first("commit_secret"), |_, m| {
+        ExecuteMsg::CommitSecret {
+            job_id: JOB,
+            secret_hash: hex(&secret_commitment(&secret_of(JOB, attempt, m))),
         }
-    }
-    let leaves: Vec<[u8; 32]> = (0..=L)
-        .map(|i| {
-            let mut x = [0u8; 32];
-            x[..8].copy_from_slice(&i.to_be_bytes());
-            x
-        })
-        .collect();
-    let tree = MerkleTree::new(&leaves).map_err(|e| anyhow!("{e}"))?;
-    let model = [9u8; 32];
+    });
+    let run = Run::honest(1, L);
     h.advance(10);
     h.execute(
         "commit_result",
         &prover,
         &[],
-        &ExecuteMsg::CommitResult {
-            job_id: 1,
-            root: hex(&tree.root()),
-            final_model_hash: hex(&model),
-            build_identity: "impulse-engine 0.1.0 burn-flex".into(),
-            backend: Backend::Cpu,
+        &run.commit_msg(JOB, Backend::Cpu),
+    );
+    let last = members.len() - 1;
+    each_member(
+        &mut h,
+        &members,
+        |i| match i {
+            _ if i == last => Some("reveal_secret (last: draws the challenge, L = 1000)"),
+            0 => Some("reveal_secret"),
+            _ => None,
+        },
+        |_, m| ExecuteMsg::RevealSecret {
+            job_id: JOB,
+            secret: hex(&secret_of(JOB, attempt, m)),
         },
     );
-    for (i, m) in members.iter().enumerate() {
-        let label = if i + 1 == members.len() {
-            "reveal_secret (last: draws the challenge, L = 1000)"
-        } else {
-            "reveal_secret"
-        };
-        let msg = ExecuteMsg::RevealSecret {
-            job_id: 1,
-            secret: hex(&secret(i)),
-        };
-        if i == 0 || i + 1 == members.len() {
-            h.execute(label, m, &[], &msg);
-        } else {
-            h.setup(label, m, &[], &msg);
-        }
-    }
-    let round: RoundResponse = cosmwasm_std::from_json(
-        h.query("query round (challenged)", &QueryMsg::Round { job_id: 1 })
-            .ok_or_else(|| anyhow!("round query"))?,
-    )
-    .map_err(|e| anyhow!("{e}"))?;
+    let round: RoundResponse =
+        h.query_json("query round (challenged)", &QueryMsg::Round { job_id: JOB })?;
     let steps = round.challenged_steps.clone();
-    let hashes: Vec<[u8; 32]> = steps.iter().map(|s| leaves[*s as usize]).collect();
-    let salt = [5u8; 32];
-    for (i, m) in members.iter().enumerate() {
-        let c = verdict_commitment(m.as_bytes(), &hashes, None, Some(&model), &salt);
-        let msg = ExecuteMsg::CommitVerdict {
-            job_id: 1,
-            commitment: hex(&c),
-        };
-        if i == 0 {
-            h.execute("commit_verdict", m, &[], &msg);
-        } else {
-            h.setup("commit_verdict", m, &[], &msg);
+    let reveal = reveal_for(Behaviour::Honest, &run, &steps, &VerificationMode::Exact);
+    let salt = |m: &str| salt_of(JOB, round.draw, m);
+    each_member(&mut h, &members, first("commit_verdict"), |_, m| {
+        ExecuteMsg::CommitVerdict {
+            job_id: JOB,
+            commitment: hex(&commitment_of(m, &reveal, &salt(m))),
         }
-    }
-    let openings: Vec<Opening> = steps
-        .iter()
-        .map(|s| Opening {
-            step: *s,
-            hash: hex(&leaves[*s as usize]),
-            proof: tree
-                .proof(*s)
-                .map(|p| p.siblings.iter().map(|x| hex(x)).collect())
-                .unwrap_or_default(),
-        })
-        .collect();
+    });
     h.execute(
-        &format!("open_steps ({} steps)", openings.len()),
+        &format!("open_steps ({} steps)", steps.len()),
         &prover,
         &[],
-        &ExecuteMsg::OpenSteps {
-            job_id: 1,
-            openings,
-        },
+        &run.open_msg(JOB, &steps),
     );
-    for (i, m) in members.iter().enumerate() {
-        let msg = ExecuteMsg::RevealVerdict {
-            job_id: 1,
-            hashes: hashes.iter().map(|x| hex(x)).collect(),
-            distances: None,
-            model_hash: Some(hex(&model)),
-            salt: hex(&salt),
-        };
-        if i + 1 == members.len() {
-            h.execute("reveal_verdict (last: verdict + settle)", m, &[], &msg);
-        } else if i == 0 {
-            h.execute("reveal_verdict", m, &[], &msg);
-        } else {
-            h.setup("reveal_verdict", m, &[], &msg);
-        }
-    }
+    each_member(
+        &mut h,
+        &members,
+        |i| match i {
+            _ if i == last => Some("reveal_verdict (last: verdict + settle)"),
+            0 => Some("reveal_verdict"),
+            _ => None,
+        },
+        |_, m| reveal_verdict_msg(JOB, &reveal, &salt(m)),
+    );
     h.query("query totals", &QueryMsg::Totals {});
     rows.extend(h.rows.split_off(0));
     for n in [10usize, 100, 1_000, 10_000] {

@@ -3,37 +3,22 @@
 //! contracts for ten providers, then every query.
 
 use anyhow::Result;
-use cosmwasm_std::{Decimal, Uint128};
-use impulse_types::reputation::{
-    ExecuteMsg, Fault, InstantiateMsg, QueryMsg, ReputationParams, SudoMsg,
-};
+use cosmwasm_std::Decimal;
+use impulse_testing::fixtures::{reputation_job, reputation_stake, Wiring};
+use impulse_types::reputation::{ExecuteMsg, Fault, QueryMsg, ReputationParams};
 
 use super::{Harness, Row};
 
 pub fn scenario(wasm: &[u8]) -> Result<Vec<Row>> {
     let mut h = Harness::new("impulse-reputation", wasm, &[])?;
-    let gov = h.addr("governance");
-    let staking = h.addr("staking");
-    let market = h.addr("marketplace");
+    let [gov, staking, market] = h.addrs(["governance", "staking", "marketplace"]);
     let providers: Vec<String> = (0..10).map(|i| h.addr(&format!("provider{i}"))).collect();
     let p = providers[0].clone();
 
-    h.instantiate(
-        "instantiate",
-        &gov,
-        &[],
-        &InstantiateMsg {
-            governance: gov.clone(),
-            staking: Some(staking.clone()),
-            marketplace: Some(market.clone()),
-            params: None,
-        },
-    );
+    let wiring = Wiring::named(|n| h.addr(n));
+    h.instantiate("instantiate", &[], &wiring.reputation(None));
 
-    let stake = |provider: &str, amount: u128| ExecuteMsg::RecordStake {
-        provider: provider.to_string(),
-        stake: Uint128::new(amount),
-    };
+    let stake = reputation_stake;
     h.execute(
         "record_stake (new provider)",
         &staking,
@@ -41,14 +26,12 @@ pub fn scenario(wasm: &[u8]) -> Result<Vec<Row>> {
         &stake(&p, 1_500_000_000),
     );
     for q in &providers[1..] {
-        h.setup("record_stake", &staking, &[], &stake(q, 1_000_000_000));
+        h.setup(&staking, 0, &stake(q, 1_000_000_000));
     }
     h.advance(100);
 
-    let job = |provider: &str, perf: u64, earned: u128| ExecuteMsg::RecordJob {
-        provider: provider.to_string(),
-        performance: Decimal::percent(perf),
-        earned: Uint128::new(earned),
+    let job = |provider: &str, perf: u64, earned: u128| {
+        reputation_job(provider, Decimal::percent(perf), earned)
     };
     h.execute("record_job", &market, &[], &job(&p, 95, 50_000_000));
     h.advance(10_000);
@@ -59,7 +42,7 @@ pub fn scenario(wasm: &[u8]) -> Result<Vec<Row>> {
         &job(&p, 80, 20_000_000),
     );
     for q in &providers[1..] {
-        h.setup("record_job", &market, &[], &job(q, 90, 10_000_000));
+        h.setup(&market, 0, &job(q, 90, 10_000_000));
     }
 
     h.advance(1_000);
@@ -101,19 +84,9 @@ pub fn scenario(wasm: &[u8]) -> Result<Vec<Row>> {
         },
     );
 
-    let params = ReputationParams {
-        beta: Decimal::percent(85),
-        ..ReputationParams::default()
-    };
-    h.execute(
-        "update_params",
-        &gov,
-        &[],
-        &ExecuteMsg::UpdateParams {
-            params: params.clone(),
-        },
-    );
-    h.sudo("sudo update_params", &SudoMsg::UpdateParams { params });
+    h.update_params(&gov, ReputationParams::default(), |p| {
+        p.beta = Decimal::percent(85)
+    });
 
     h.advance(1_000);
     h.query("query config", &QueryMsg::Config {});

@@ -7,43 +7,29 @@
 
 use anyhow::{anyhow, Result};
 use cosmwasm_std::{
-    coins, Addr, Decimal, MsgResponse, Reply, SubMsgResponse, SubMsgResult, Uint128, WasmQuery,
+    coins, Addr, Decimal, MsgResponse, Reply, SubMsgResponse, SubMsgResult, Uint128,
 };
-use impulse_types::reputation::{QueryMsg as RepQuery, ScoreResponse};
-use impulse_types::rewards::{
-    ExecuteMsg, InstantiateMsg, JobOutcome, QueryMsg, RewardsParams, SudoMsg, WorkRole,
-};
-use impulse_types::staking::{ConsumeFinesResponse, ProviderResponse, QueryMsg as StakingQuery};
+use impulse_testing::fixtures::{self, record_job, record_work, Wiring};
+use impulse_types::rewards::{ExecuteMsg, JobOutcome, QueryMsg, RewardsParams, WorkRole};
+use impulse_types::staking::{ConsumeFinesResponse, ProviderResponse};
 use impulse_types::{Backend, Capacity, DEFAULT_DENOM};
 
-use super::{answer, Harness, Row};
+use super::{mocks, Harness, Row};
 
 const EPOCH_BLOCKS: u64 = 14_400;
 
+/// A bonded cuda provider that owes two heartbeat fines.
 fn provider_response(address: &str) -> ProviderResponse {
     ProviderResponse {
-        address: Addr::unchecked(address),
         backend: Backend::Cuda,
         capacity: Capacity {
             memory_gib: 80,
             devices: 1,
         },
-        capacity_in_use: Capacity::default(),
         price_per_step: Uint128::new(1_000),
         endpoint: "https://provider.example:9443".to_string(),
-        stake: Uint128::new(1_000_000_000),
-        unbonding: Uint128::zero(),
-        claimable: Uint128::zero(),
-        can_prove: true,
-        can_verify: true,
-        banned_until: 0,
-        banned: false,
-        active_jobs: vec![],
-        registered_at: 1,
-        last_heartbeat: 1,
-        consecutive_misses: 0,
         unpaid_fine_intervals: 2,
-        chronic_absence: false,
+        ..fixtures::provider_response(address, 1_000_000_000)
     }
 }
 
@@ -76,44 +62,22 @@ fn fines_reply(provider: &str, payload: cosmwasm_std::Binary) -> Result<Reply> {
 
 pub fn scenario(wasm: &[u8]) -> Result<Vec<Row>> {
     let mut h = Harness::new("impulse-rewards", wasm, &[])?;
-    let gov = h.addr("governance");
-    let market = h.addr("marketplace");
-    let staking = h.addr("staking");
-    let reputation = h.addr("reputation");
-    let anyone = h.addr("anyone");
-
-    let (st, rep) = (staking.clone(), reputation.clone());
-    h.on_wasm_query(Box::new(move |q| match q {
-        WasmQuery::Smart { contract_addr, msg } if *contract_addr == rep => {
-            match cosmwasm_std::from_json::<RepQuery>(msg) {
-                Ok(RepQuery::Score { .. }) => answer(&ScoreResponse {
-                    score: Decimal::percent(90),
-                }),
-                _ => cosmwasm_std::SystemResult::Err(cosmwasm_std::SystemError::Unknown {}),
-            }
-        }
-        WasmQuery::Smart { contract_addr, msg } if *contract_addr == st => {
-            match cosmwasm_std::from_json::<StakingQuery>(msg) {
-                Ok(StakingQuery::Provider { address }) => answer(&provider_response(&address)),
-                _ => cosmwasm_std::SystemResult::Err(cosmwasm_std::SystemError::Unknown {}),
-            }
-        }
-        other => cosmwasm_std::SystemResult::Err(cosmwasm_std::SystemError::NoSuchContract {
-            addr: format!("{other:?}"),
-        }),
-    }));
+    let [gov, market, staking, reputation, anyone] = h.addrs([
+        "governance",
+        "marketplace",
+        "staking",
+        "reputation",
+        "anyone",
+    ]);
+    h.on_wasm_query(mocks::contracts(vec![
+        (reputation.clone(), mocks::reputation(Decimal::percent(90))),
+        (staking.clone(), mocks::staking(provider_response)),
+    ]));
 
     h.instantiate(
         "instantiate (funds the reserve)",
-        &gov,
         &coins(1_000_000_000_000_000, DEFAULT_DENOM),
-        &InstantiateMsg {
-            governance: gov.clone(),
-            staking: Some(staking.clone()),
-            reputation: Some(reputation.clone()),
-            marketplace: Some(market.clone()),
-            params: None,
-        },
+        &Wiring::named(|n| h.addr(n)).rewards(None),
     );
     h.execute(
         "fund_reserve",
@@ -122,51 +86,34 @@ pub fn scenario(wasm: &[u8]) -> Result<Vec<Row>> {
         &ExecuteMsg::FundReserve {},
     );
 
-    let work = |p: &str, role: WorkRole, c: u128| ExecuteMsg::RecordWork {
-        provider: p.to_string(),
-        role,
-        contribution: Uint128::new(c),
-    };
     let p0 = h.addr("provider0");
-    h.execute(
-        "record_work (prover, first in the epoch)",
-        &market,
-        &[],
-        &work(&p0, WorkRole::Prover, 10_000),
-    );
-    h.execute(
-        "record_work (prover, again)",
-        &market,
-        &[],
-        &work(&p0, WorkRole::Prover, 10_000),
-    );
-    h.execute(
-        "record_work (verifier)",
-        &market,
-        &[],
-        &work(&p0, WorkRole::Verifier, 100),
-    );
+    for (label, role, contribution) in [
+        (
+            "record_work (prover, first in the epoch)",
+            WorkRole::Prover,
+            10_000,
+        ),
+        ("record_work (prover, again)", WorkRole::Prover, 10_000),
+        ("record_work (verifier)", WorkRole::Verifier, 100),
+    ] {
+        h.execute(
+            label,
+            &market,
+            &[],
+            &record_work(&p0, role, contribution, contribution / 10),
+        );
+    }
     h.execute(
         "record_job (settled, with fees)",
         &market,
         &coins(75_000, DEFAULT_DENOM),
-        &ExecuteMsg::RecordJob {
-            job_id: 1,
-            outcome: JobOutcome::Settled,
-            to_pool: Uint128::new(50_000),
-            to_vault: Uint128::new(25_000),
-        },
+        &record_job(1, JobOutcome::Settled, 50_000, 25_000),
     );
     h.execute(
         "record_job (failed, no fees)",
         &market,
         &[],
-        &ExecuteMsg::RecordJob {
-            job_id: 2,
-            outcome: JobOutcome::Failed,
-            to_pool: Uint128::zero(),
-            to_vault: Uint128::zero(),
-        },
+        &record_job(2, JobOutcome::Failed, 0, 0),
     );
     h.advance(EPOCH_BLOCKS);
     h.execute(
@@ -189,12 +136,7 @@ pub fn scenario(wasm: &[u8]) -> Result<Vec<Row>> {
             } else {
                 WorkRole::Prover
             };
-            h.setup(
-                "record_work",
-                &market,
-                &[],
-                &work(p, role, 1_000 + i as u128),
-            );
+            h.setup(&market, 0, &record_work(p, role, 1_000 + i as u128, 100));
         }
         h.advance(EPOCH_BLOCKS);
         h.execute(
@@ -226,13 +168,12 @@ pub fn scenario(wasm: &[u8]) -> Result<Vec<Row>> {
     let loyal = h.addr("loyal");
     for _ in 0..10 {
         h.setup(
-            "record_work",
             &market,
-            &[],
-            &work(&loyal, WorkRole::Prover, 5_000),
+            0,
+            &record_work(&loyal, WorkRole::Prover, 5_000, 500),
         );
         h.advance(EPOCH_BLOCKS);
-        h.setup("close_epoch", &anyone, &[], &ExecuteMsg::CloseEpoch {});
+        h.setup(&anyone, 0, &ExecuteMsg::CloseEpoch {});
     }
     h.execute(
         "claim (10 epochs)",
@@ -256,22 +197,12 @@ pub fn scenario(wasm: &[u8]) -> Result<Vec<Row>> {
         "record_work (closes the ended epoch lazily)",
         &market,
         &[],
-        &work(&p0, WorkRole::Prover, 10_000),
+        &record_work(&p0, WorkRole::Prover, 10_000, 1_000),
     );
 
-    let params = RewardsParams {
-        m_floor: Decimal::percent(20),
-        ..RewardsParams::default()
-    };
-    h.execute(
-        "update_params",
-        &gov,
-        &[],
-        &ExecuteMsg::UpdateParams {
-            params: params.clone(),
-        },
-    );
-    h.sudo("sudo update_params", &SudoMsg::UpdateParams { params });
+    h.update_params(&gov, RewardsParams::default(), |p| {
+        p.m_floor = Decimal::percent(20)
+    });
     h.execute(
         "spend_vault",
         &gov,

@@ -5,68 +5,45 @@
 //! The reputation contract is mocked: its `Score` query answers a fixed 0.5.
 
 use anyhow::Result;
-use cosmwasm_std::{coins, Decimal, Uint128, WasmQuery};
-use impulse_types::reputation::{QueryMsg as RepQuery, ScoreResponse};
-use impulse_types::staking::{
-    ExecuteMsg, InstantiateMsg, QueryMsg, SlashKind, StakingParams, SudoMsg,
-};
+use cosmwasm_std::{coins, Decimal, Uint128};
+use impulse_testing::fixtures::{self, Wiring};
+use impulse_types::staking::{ExecuteMsg, QueryMsg, SlashKind, StakingParams};
 use impulse_types::{Backend, Capacity, DEFAULT_DENOM};
 
-use super::{answer, Harness, Row};
+use super::{mocks, Harness, Row};
 
 const PROVER_STAKE: u128 = 1_000_000_000;
 const VERIFIER_STAKE: u128 = 250_000_000;
 
 pub fn scenario(wasm: &[u8]) -> Result<Vec<Row>> {
     let mut h = Harness::new("impulse-staking", wasm, &[])?;
-    let gov = h.addr("governance");
-    let market = h.addr("marketplace");
-    let reputation = h.addr("reputation");
-    let rewards = h.addr("rewards");
-    let anyone = h.addr("anyone");
-    let prover = h.addr("prover");
+    let [gov, market, reputation, rewards, anyone, prover] = h.addrs([
+        "governance",
+        "marketplace",
+        "reputation",
+        "rewards",
+        "anyone",
+        "prover",
+    ]);
     let verifiers: Vec<String> = (1..=9).map(|i| h.addr(&format!("verifier{i}"))).collect();
-
-    let rep_addr = reputation.clone();
-    h.on_wasm_query(Box::new(move |q| match q {
-        WasmQuery::Smart { contract_addr, msg }
-            if *contract_addr == rep_addr
-                && matches!(
-                    cosmwasm_std::from_json::<RepQuery>(msg),
-                    Ok(RepQuery::Score { .. })
-                ) =>
-        {
-            answer(&ScoreResponse {
-                score: Decimal::percent(50),
-            })
-        }
-        other => cosmwasm_std::SystemResult::Err(cosmwasm_std::SystemError::NoSuchContract {
-            addr: format!("{other:?}"),
-        }),
-    }));
+    let rep = mocks::reputation(Decimal::percent(50));
+    h.on_wasm_query(mocks::contracts(vec![(reputation.clone(), rep)]));
 
     let params = StakingParams::default();
-    h.instantiate(
-        "instantiate",
-        &gov,
-        &[],
-        &InstantiateMsg {
-            governance: gov.clone(),
-            marketplace: Some(market.clone()),
-            reputation: Some(reputation.clone()),
-            rewards: Some(rewards.clone()),
-            params: None,
-        },
-    );
+    let wiring = Wiring::named(|n| h.addr(n));
+    h.instantiate("instantiate", &[], &wiring.staking(None));
 
-    let register = |stake_capacity: u32| ExecuteMsg::Register {
-        capacity: Capacity {
-            memory_gib: 80 * stake_capacity,
-            devices: stake_capacity,
-        },
-        backend: Backend::Cuda,
-        price_per_step: Uint128::new(1_000),
-        endpoint: "https://provider.example:9443".to_string(),
+    let register = |devices: u32| {
+        let capacity = Capacity {
+            memory_gib: 80 * devices,
+            devices,
+        };
+        fixtures::register(
+            capacity,
+            Backend::Cuda,
+            1_000,
+            "https://provider.example:9443",
+        )
     };
     h.execute(
         "register (prover)",
@@ -81,12 +58,7 @@ pub fn scenario(wasm: &[u8]) -> Result<Vec<Row>> {
         &register(1),
     );
     for v in &verifiers[1..] {
-        h.setup(
-            "register",
-            v,
-            &coins(VERIFIER_STAKE, DEFAULT_DENOM),
-            &register(1),
-        );
+        h.setup(v, VERIFIER_STAKE, &register(1));
     }
     h.execute(
         "stake",
@@ -108,20 +80,13 @@ pub fn scenario(wasm: &[u8]) -> Result<Vec<Row>> {
     // Heartbeats: one on time, one after three missed intervals, then a crank
     // that accounts two more missed intervals before the provider is back.
     let hb = params.heartbeat_blocks;
-    h.advance(hb / 2);
-    h.execute(
-        "heartbeat (on time)",
-        &prover,
-        &[],
-        &ExecuteMsg::Heartbeat {},
-    );
-    h.advance(hb * 4);
-    h.execute(
-        "heartbeat (after misses)",
-        &prover,
-        &[],
-        &ExecuteMsg::Heartbeat {},
-    );
+    for (blocks, label) in [
+        (hb / 2, "heartbeat (on time)"),
+        (hb * 4, "heartbeat (after misses)"),
+    ] {
+        h.advance(blocks);
+        h.execute(label, &prover, &[], &ExecuteMsg::Heartbeat {});
+    }
     h.advance(hb * 3);
     h.execute(
         "report_missed_heartbeats",
@@ -131,9 +96,9 @@ pub fn scenario(wasm: &[u8]) -> Result<Vec<Row>> {
             provider: prover.clone(),
         },
     );
-    h.setup("heartbeat", &prover, &[], &ExecuteMsg::Heartbeat {});
+    h.setup(&prover, 0, &ExecuteMsg::Heartbeat {});
     for v in &verifiers {
-        h.setup("heartbeat", v, &[], &ExecuteMsg::Heartbeat {});
+        h.setup(v, 0, &ExecuteMsg::Heartbeat {});
     }
     h.execute(
         "consume_fines",
@@ -160,9 +125,8 @@ pub fn scenario(wasm: &[u8]) -> Result<Vec<Row>> {
         },
     );
     h.setup(
-        "lock_for_job",
         &market,
-        &[],
+        0,
         &ExecuteMsg::LockForJob {
             provider: prover.clone(),
             job_id: 2,
@@ -235,22 +199,7 @@ pub fn scenario(wasm: &[u8]) -> Result<Vec<Row>> {
     h.execute("claim (after lock-up)", &prover, &[], &ExecuteMsg::Claim {});
 
     // Governance.
-    let new_params = StakingParams {
-        heartbeat_blocks: 200,
-        ..StakingParams::default()
-    };
-    h.execute(
-        "update_params",
-        &gov,
-        &[],
-        &ExecuteMsg::UpdateParams {
-            params: new_params.clone(),
-        },
-    );
-    h.sudo(
-        "sudo update_params",
-        &SudoMsg::UpdateParams { params: new_params },
-    );
+    h.update_params(&gov, StakingParams::default(), |p| p.heartbeat_blocks = 200);
 
     // Queries.
     h.query("query config", &QueryMsg::Config {});

@@ -11,13 +11,25 @@ use cosmwasm_vm::{BackendResult, GasInfo, Storage};
 
 use super::GAS_MULTIPLIER;
 
-// cosmos-sdk store/types/gas.go KVGasConfig()
-const DELETE_COST: u64 = 1_000;
-const READ_COST_FLAT: u64 = 1_000;
-const READ_COST_PER_BYTE: u64 = 3;
-const WRITE_COST_FLAT: u64 = 2_000;
-const WRITE_COST_PER_BYTE: u64 = 30;
-const ITER_NEXT_COST_FLAT: u64 = 30;
+/// cosmos-sdk `store/types/gas.go`: the gas of each store operation.
+struct KvGasConfig {
+    delete: u64,
+    read_flat: u64,
+    read_per_byte: u64,
+    write_flat: u64,
+    write_per_byte: u64,
+    iter_next_flat: u64,
+}
+
+/// `KVGasConfig()`, what wasmd charges a contract's store.
+const KV: KvGasConfig = KvGasConfig {
+    delete: 1_000,
+    read_flat: 1_000,
+    read_per_byte: 3,
+    write_flat: 2_000,
+    write_per_byte: 30,
+    iter_next_flat: 30,
+};
 /// wasmd stores a contract's keys under `0x03 || contract address` (32 bytes).
 const KEY_PREFIX_LEN: u64 = 1 + 32;
 
@@ -49,11 +61,11 @@ impl Storage for SdkGasStorage {
         let (value, _) = self.inner.get(key);
         let sdk = match &value {
             Ok(v) => {
-                READ_COST_FLAT
-                    + READ_COST_PER_BYTE
+                KV.read_flat
+                    + KV.read_per_byte
                         * (key_len(key) + v.as_ref().map(|v| v.len() as u64).unwrap_or(0))
             }
-            Err(_) => READ_COST_FLAT,
+            Err(_) => KV.read_flat,
         };
         let gas = self.charge(sdk);
         (value, gas)
@@ -73,9 +85,9 @@ impl Storage for SdkGasStorage {
         let (item, _) = self.inner.next(iterator_id);
         let sdk = match &item {
             Ok(Some((k, v))) => {
-                ITER_NEXT_COST_FLAT + READ_COST_PER_BYTE * (key_len(k) + v.len() as u64)
+                KV.iter_next_flat + KV.read_per_byte * (key_len(k) + v.len() as u64)
             }
-            _ => ITER_NEXT_COST_FLAT,
+            _ => KV.iter_next_flat,
         };
         let gas = self.charge(sdk);
         (item, gas)
@@ -83,14 +95,14 @@ impl Storage for SdkGasStorage {
 
     fn set(&mut self, key: &[u8], value: &[u8]) -> BackendResult<()> {
         let (res, _) = self.inner.set(key, value);
-        let gas = self
-            .charge(WRITE_COST_FLAT + WRITE_COST_PER_BYTE * (key_len(key) + value.len() as u64));
+        let gas =
+            self.charge(KV.write_flat + KV.write_per_byte * (key_len(key) + value.len() as u64));
         (res, gas)
     }
 
     fn remove(&mut self, key: &[u8]) -> BackendResult<()> {
         let (res, _) = self.inner.remove(key);
-        let gas = self.charge(DELETE_COST);
+        let gas = self.charge(KV.delete);
         (res, gas)
     }
 }
