@@ -8,7 +8,8 @@
 //! `ReleaseJob` and `Slash`). `SuiteBuilder::marketplace().rewards(setup)`
 //! wires all four contracts together (`Suite::is_four`).
 //!
-//! - `suite`: the builder, the suite and its generic helpers;
+//! - `suite`: the builder, the suite and its generic helpers; `app`: the
+//!   cw-multi-test plumbing under them (deploy, govern, funds, paging);
 //! - `staking`, `market`, `rewards`: one helper per message and query;
 //! - `invariant`: the conservation checks;
 //! - `assert`: error, attribute and outcome assertions; `checks`: checklist
@@ -18,6 +19,7 @@
 //! - `contracts`, `mock`: the contract wrappers and stand-in contracts.
 
 pub mod analysis;
+pub mod app;
 pub mod assert;
 pub mod checks;
 pub mod committees;

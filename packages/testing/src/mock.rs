@@ -11,7 +11,7 @@ use cw_storage_plus::Item;
 use impulse_types::reputation::{QueryMsg, ScoreResponse};
 use serde::{Deserialize, Serialize};
 
-use crate::suite::deploy;
+use crate::app::deploy;
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct MockInit {

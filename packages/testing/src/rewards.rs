@@ -26,9 +26,9 @@ use impulse_types::rewards::{
 use impulse_types::staking as stk;
 use serde::{Deserialize, Serialize};
 
+use crate::app::paginate;
+use crate::app::{deploy, entry_points, funds, govern};
 use crate::fixtures::{self, Wiring};
-use crate::staking::paginate;
-use crate::suite::{deploy, entry_points, funds, govern};
 use crate::{Suite, SuiteBuilder, DENOM, START_BALANCE};
 
 pub use crate::contracts::rewards as rewards_contract;

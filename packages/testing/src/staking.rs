@@ -13,8 +13,8 @@ use impulse_types::staking::{
 };
 use impulse_types::{Backend, Capacity};
 
+use crate::app::entry_points;
 use crate::fixtures::{self, capacity};
-use crate::suite::entry_points;
 use crate::{Outcome, Suite};
 
 /// What the staking contract shows of its state, to compare before and after
@@ -34,23 +34,7 @@ pub fn not_found(who: &Addr) -> impulse_staking::ContractError {
     }
 }
 
-/// Walk a paginated list query: `page(start_after)` returns one page of at
-/// most `MAX_LIMIT` items; `key` gives the cursor of an item.
-#[track_caller]
-pub fn paginate<T, K>(
-    mut page: impl FnMut(Option<K>) -> Result<Vec<T>>,
-    key: impl Fn(&T) -> K,
-) -> Vec<T> {
-    let mut out: Vec<T> = vec![];
-    loop {
-        let items = page(out.last().map(&key)).expect("list query");
-        let done = items.len() < MAX_LIMIT as usize;
-        out.extend(items);
-        if done {
-            return out;
-        }
-    }
-}
+pub use crate::app::paginate;
 
 entry_points!(
     "staking",

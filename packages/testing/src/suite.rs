@@ -9,13 +9,14 @@ use cosmwasm_std::{
     coins, Addr, Binary, Coin, CosmosMsg, Decimal, Empty, QueryRequest, Uint128, Uint256, WasmMsg,
     WasmQuery,
 };
-use cw_multi_test::{App, AppResponse, Contract, Executor};
+use cw_multi_test::{App, AppResponse, Executor};
 use impulse_types::reputation::ReputationParams;
 use impulse_types::staking::{self as stk, StakingParams};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::fmt::Debug;
 
+pub use crate::app::{deploy, funds, govern};
 use crate::contracts::{reputation as reputation_contract, staking as staking_contract};
 use crate::fixtures::Wiring;
 use crate::{market, mock, rewards, DENOM, START_BALANCE};
@@ -47,110 +48,6 @@ pub struct SuiteBuilder {
 impl Default for SuiteBuilder {
     fn default() -> Self {
         Self::new()
-    }
-}
-
-/// Store `code` and instantiate it as `gov`, which is also its admin.
-#[track_caller]
-pub fn deploy(
-    app: &mut App,
-    code: Box<dyn Contract<Empty>>,
-    gov: &Addr,
-    msg: &impl Serialize,
-    funds: &[Coin],
-    label: &str,
-) -> (u64, Addr) {
-    let code_id = app.store_code(code);
-    let addr = app
-        .instantiate_contract(
-            code_id,
-            gov.clone(),
-            msg,
-            funds,
-            label,
-            Some(gov.to_string()),
-        )
-        .unwrap_or_else(|e| panic!("instantiate {label}: {e}"));
-    (code_id, addr)
-}
-
-/// Send a governance message (`SetContracts`) that must succeed.
-#[track_caller]
-pub fn govern(
-    app: &mut App,
-    gov: &Addr,
-    contract: &Addr,
-    msg: &(impl Serialize + Debug),
-    what: &str,
-) {
-    app.execute_contract(gov.clone(), contract.clone(), msg, &[])
-        .unwrap_or_else(|e| panic!("{what}: {e}"));
-}
-
-/// The typed entry points of the contract held in `Suite::$field`, whose
-/// messages are in `impulse_types::$msgs`: execute with funds of the denom
-/// or with any coins, raw bytes (not necessarily JSON) in and out, and sudo
-/// (wasmd's x/gov).
-macro_rules! entry_points {
-    ($name:literal, $field:ident, $msgs:ident, $exec:ident, $coins:ident, $raw:ident,
-     $query_raw:ident, $sudo:ident) => {
-        impl $crate::Suite {
-            #[doc = concat!("Execute on the ", $name, " contract with funds of the denom.")]
-            pub fn $exec(
-                &mut self,
-                sender: &cosmwasm_std::Addr,
-                msg: &$msgs::ExecuteMsg,
-                funds: u128,
-            ) -> anyhow::Result<cw_multi_test::AppResponse> {
-                self.$coins(sender, msg, &$crate::suite::funds(funds))
-            }
-
-            #[doc = concat!("Execute on the ", $name, " contract with any coins attached.")]
-            pub fn $coins(
-                &mut self,
-                sender: &cosmwasm_std::Addr,
-                msg: &$msgs::ExecuteMsg,
-                funds: &[cosmwasm_std::Coin],
-            ) -> anyhow::Result<cw_multi_test::AppResponse> {
-                self.exec_coins(&self.$field.clone(), sender, msg, funds)
-            }
-
-            #[doc = concat!("Execute raw bytes on the ", $name, " contract.")]
-            pub fn $raw(
-                &mut self,
-                sender: &cosmwasm_std::Addr,
-                msg: impl Into<cosmwasm_std::Binary>,
-                funds: &[cosmwasm_std::Coin],
-            ) -> anyhow::Result<cw_multi_test::AppResponse> {
-                self.exec_raw(&self.$field.clone(), sender, msg, funds)
-            }
-
-            #[doc = concat!("Query the ", $name, " contract with raw bytes.")]
-            pub fn $query_raw(
-                &self,
-                msg: impl Into<cosmwasm_std::Binary>,
-            ) -> anyhow::Result<serde_json::Value> {
-                self.query_raw(&self.$field, msg)
-            }
-
-            #[doc = concat!("Call the ", $name, " contract's `sudo` entry point.")]
-            pub fn $sudo(
-                &mut self,
-                msg: &$msgs::SudoMsg,
-            ) -> anyhow::Result<cw_multi_test::AppResponse> {
-                self.sudo(&self.$field.clone(), msg)
-            }
-        }
-    };
-}
-pub(crate) use entry_points;
-
-/// `amount` of the suite's denom as message funds (none for 0).
-pub fn funds(amount: u128) -> Vec<Coin> {
-    if amount == 0 {
-        vec![]
-    } else {
-        coins(amount, DENOM)
     }
 }
 

@@ -14,6 +14,7 @@
 //! * [`server`]: [`serve`], limits, graceful shutdown.
 //! * [`client`]: [`ArtifactClient`], verification, size caps, retries.
 
+mod chunk;
 pub mod client;
 pub mod memory;
 pub mod server;

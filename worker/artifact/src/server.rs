@@ -20,12 +20,12 @@ use tokio_stream::Stream;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 use tonic::{Request, Response, Status};
 
+use crate::chunk::Chunk;
 use crate::pb::artifacts_server::{Artifacts, ArtifactsServer};
 use crate::pb::{
-    dataset_chunk, model_chunk, state_chunk, DatasetChunk, DatasetMeta, GetDatasetRequest,
-    GetModelRequest, GetStateRequest, HealthRequest, HealthResponse, MerkleProof, ModelChunk,
-    ModelFormat, ModelMeta, ProgressRequest, ProgressResponse, ServingStatus, StateChunk,
-    StateMeta,
+    DatasetChunk, DatasetMeta, GetDatasetRequest, GetModelRequest, GetStateRequest, HealthRequest,
+    HealthResponse, MerkleProof, ModelChunk, ModelFormat, ModelMeta, ProgressRequest,
+    ProgressResponse, ServingStatus, StateChunk, StateMeta,
 };
 use crate::store::{ArtifactStore, Caller, StoreError};
 use crate::{
@@ -219,19 +219,13 @@ impl<S: ArtifactStore> Service<S> {
         }
     }
 
-    fn chunks<T>(
-        &self,
-        slot: SlotGuard<S>,
-        meta: T,
-        bytes: Bytes,
-        data: fn(Bytes) -> T,
-    ) -> ChunkStream<T> {
+    fn chunks<T: Chunk>(&self, slot: SlotGuard<S>, meta: T::Meta, bytes: Bytes) -> ChunkStream<T> {
         ChunkStream {
-            meta: Some(meta),
+            meta: Some(T::meta(meta)),
             bytes,
             offset: 0,
             chunk: self.0.config.chunk_size,
-            data,
+            data: T::data,
             stop: Box::pin(self.0.hard_stop.clone().cancelled_owned()),
             done: false,
             _slot: Box::new(slot),
@@ -353,13 +347,7 @@ impl<S: ArtifactStore> Artifacts for Service<S> {
             total_size: blob.bytes.len() as u64,
             merkle_root: Bytes::copy_from_slice(&blob.root),
         };
-        let first = StateChunk {
-            kind: Some(state_chunk::Kind::Meta(meta)),
-        };
-        let data = |b| StateChunk {
-            kind: Some(state_chunk::Kind::Data(b)),
-        };
-        Ok(Response::new(self.chunks(slot, first, blob.bytes, data)))
+        Ok(Response::new(self.chunks(slot, meta, blob.bytes)))
     }
 
     async fn get_model(
@@ -395,13 +383,7 @@ impl<S: ArtifactStore> Artifacts for Service<S> {
             total_size: blob.bytes.len() as u64,
             format_name: format_name(format).to_owned(),
         };
-        let first = ModelChunk {
-            kind: Some(model_chunk::Kind::Meta(meta)),
-        };
-        let data = |b| ModelChunk {
-            kind: Some(model_chunk::Kind::Data(b)),
-        };
-        Ok(Response::new(self.chunks(slot, first, blob.bytes, data)))
+        Ok(Response::new(self.chunks(slot, meta, blob.bytes)))
     }
 
     async fn get_dataset(
@@ -431,13 +413,7 @@ impl<S: ArtifactStore> Artifacts for Service<S> {
             sha256: Bytes::copy_from_slice(&sha256),
             total_size: blob.bytes.len() as u64,
         };
-        let first = DatasetChunk {
-            kind: Some(dataset_chunk::Kind::Meta(meta)),
-        };
-        let data = |b| DatasetChunk {
-            kind: Some(dataset_chunk::Kind::Data(b)),
-        };
-        Ok(Response::new(self.chunks(slot, first, blob.bytes, data)))
+        Ok(Response::new(self.chunks(slot, meta, blob.bytes)))
     }
 
     async fn health(

@@ -6,7 +6,7 @@ mod common;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use common::{client, client_config, start, states, Mode, Tamper};
+use common::{client, client_config, raw_state, start, states, wait_idle, Mode, Tamper};
 use impulse_artifact::pb::{GetDatasetRequest, GetStateRequest, ModelFormat, Phase, ServingStatus};
 use impulse_artifact::{
     ArtifactClient, ClientConfig, ClientError, MemoryStore, Progress, ServerConfig, Visibility,
@@ -48,15 +48,7 @@ async fn multi_chunk_state_round_trip_is_verified() {
 
     // The big state crosses the wire as 1 metadata message and 4 chunks of
     // at most 1 MiB.
-    let mut raw = c.raw();
-    let mut stream = raw
-        .get_state(GetStateRequest {
-            job_id: JOB,
-            step: BIG_STEP,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let mut stream = raw_state(&c, JOB, BIG_STEP).await;
     let mut sizes = Vec::new();
     while let Some(m) = stream.message().await.unwrap() {
         match m.kind.unwrap() {
@@ -266,16 +258,11 @@ async fn size_caps_and_stream_limits() {
 
     // Server-side cap on streams in flight: hold one open, the next is
     // refused with RESOURCE_EXHAUSTED; once it ends, streams are accepted.
+    // (First the finished download's slot must be free, or the stream to
+    // hold would itself be refused.)
     let c = client(&srv.endpoint, None).await;
-    let mut raw = c.raw();
-    let mut held = raw
-        .get_state(GetStateRequest {
-            job_id: JOB,
-            step: BIG_STEP,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    wait_idle(&c).await;
+    let mut held = raw_state(&c, JOB, BIG_STEP).await;
     assert!(held.message().await.unwrap().is_some());
     assert_eq!(c.health().await.unwrap().active_streams, 1);
     let err = c.fetch_state(JOB, 0, &root).await.unwrap_err();

@@ -5,8 +5,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{client, start, states};
-use impulse_artifact::pb::{state_chunk, GetStateRequest};
+use common::{client, raw_state, start, states};
+use impulse_artifact::pb::state_chunk;
 use impulse_artifact::{ClientConfig, MemoryStore, ServerConfig, Visibility};
 use tonic::Code;
 
@@ -23,12 +23,7 @@ async fn in_flight_stream_completes_during_drain() {
     };
     let srv = start(s, config).await;
     let c = client(&srv.endpoint, None).await;
-    let mut raw = c.raw();
-    let mut stream = raw
-        .get_state(GetStateRequest { job_id: 1, step: 1 })
-        .await
-        .unwrap()
-        .into_inner();
+    let mut stream = raw_state(&c, 1, 1).await;
     let mut received = Vec::new();
     let mut meta_hash = None;
     // Metadata and the first chunk, then shutdown is requested mid-stream.
@@ -82,12 +77,7 @@ async fn drain_deadline_ends_streams_with_unavailable() {
     };
     let srv = start(s, config).await;
     let c = client(&srv.endpoint, None).await;
-    let mut raw = c.raw();
-    let mut stream = raw
-        .get_state(GetStateRequest { job_id: 1, step: 1 })
-        .await
-        .unwrap()
-        .into_inner();
+    let mut stream = raw_state(&c, 1, 1).await;
     assert!(matches!(
         stream.message().await.unwrap().unwrap().kind,
         Some(state_chunk::Kind::Meta(_))

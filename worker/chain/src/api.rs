@@ -9,14 +9,14 @@
 use std::future::Future;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::client::{ChainClient, Coin};
-use crate::error::ChainError;
-use crate::events::ContractEvent;
+use crate::client::ChainClient;
+use crate::config::Coin;
+pub use crate::error::{Error, Result};
+pub use crate::outcome::TxOutcome;
 
 /// The addresses of one deployment of the four contracts, read from and
 /// written to a JSON file that every command reads.
@@ -59,103 +59,6 @@ impl Deployment {
         })
     }
 }
-
-/// A successful execution, the same shape on every implementation.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TxOutcome {
-    /// Height of the block that included it.
-    pub height: u64,
-    /// Transaction hash on wasmd; a synthetic id (`embedded-<height>-<n>`) on
-    /// the embedded chain.
-    pub tx_hash: String,
-    /// The contract events (`wasm`, `wasm-*`), in emission order.
-    pub events: Vec<ContractEvent>,
-    /// The data the executed contract set on its response, when the
-    /// implementation exposes it (the embedded chain does; the wasmd adapter
-    /// leaves it `None`).
-    pub data: Option<Vec<u8>>,
-}
-
-impl TxOutcome {
-    /// The first value of attribute `key` in any contract event of type `ty`
-    /// (`wasm` or a custom type without the `wasm-` prefix).
-    pub fn attr(&self, ty: &str, key: &str) -> Option<&str> {
-        self.events
-            .iter()
-            .filter(|e| e.ty == ty)
-            .find_map(|e| e.attr(key))
-    }
-
-    /// Every value of attribute `key` in events of type `ty`, in order.
-    pub fn attrs(&self, ty: &str, key: &str) -> Vec<&str> {
-        self.events
-            .iter()
-            .filter(|e| e.ty == ty)
-            .flat_map(|e| e.attributes.iter())
-            .filter(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-            .collect()
-    }
-}
-
-/// Errors of the `Chain` interface.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// A contract rejected an execute or a query; `message` is the
-    /// contract's error message (on wasmd, the node's log around it).
-    #[error("contract {contract} rejected the message: {message}")]
-    Contract { contract: String, message: String },
-
-    /// The chain cannot be reached (node down or restarting, embedded chain
-    /// shut down). Worth retrying once it is back.
-    #[error("chain unavailable: {message}")]
-    Unavailable { message: String },
-
-    /// Waiting for a height took longer than allowed.
-    #[error("timed out after {timeout:?} waiting for {what}")]
-    Timeout { what: String, timeout: Duration },
-
-    /// Encoding a message or decoding a response failed.
-    #[error("JSON ({context}): {source}")]
-    Json {
-        context: String,
-        #[source]
-        source: serde_json::Error,
-    },
-
-    /// Reading or writing a deployment file failed.
-    #[error("{path}: {source}")]
-    Io {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
-
-    /// Any other failure of the wasmd client (fees, keys, sequences, ...).
-    #[error(transparent)]
-    Wasmd(ChainError),
-
-    /// Any other failure of the embedded chain (bank, bad address, ...).
-    #[error("embedded chain: {0}")]
-    Embedded(String),
-}
-
-impl Error {
-    /// The contract's message, for a rejection by a contract.
-    pub fn contract_message(&self) -> Option<&str> {
-        match self {
-            Error::Contract { message, .. } => Some(message),
-            _ => None,
-        }
-    }
-
-    /// True when the chain was unreachable.
-    pub fn is_unavailable(&self) -> bool {
-        matches!(self, Error::Unavailable { .. })
-    }
-}
-
-pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// What the daemon and the CLI need from a chain. One handle per signer:
 /// `execute` signs as [`Chain::address`].
@@ -238,25 +141,6 @@ impl WasmdChain {
     }
 }
 
-/// Maps a client error; `contract` names the contract of a rejection.
-fn from_client(contract: &str, e: ChainError) -> Error {
-    match e {
-        ChainError::Simulation { message } | ChainError::Query { message, .. } => Error::Contract {
-            contract: contract.to_string(),
-            message,
-        },
-        ChainError::TxFailed { log, .. } => Error::Contract {
-            contract: contract.to_string(),
-            message: log,
-        },
-        e @ ChainError::Connection { .. } => Error::Unavailable {
-            message: e.to_string(),
-        },
-        ChainError::Timeout { what, timeout } => Error::Timeout { what, timeout },
-        e => Error::Wasmd(e),
-    }
-}
-
 impl Chain for WasmdChain {
     fn address(&self) -> String {
         self.client.address()
@@ -276,15 +160,10 @@ impl Chain for WasmdChain {
             .client
             .execute(contract, msg, funds)
             .await
-            .map_err(|e| from_client(contract, e))?;
+            .map_err(|e| Error::from_wasmd(contract, e))?;
         self.txs.fetch_add(1, Ordering::Relaxed);
         self.gas_used.fetch_add(out.gas_used, Ordering::Relaxed);
-        Ok(TxOutcome {
-            height: out.height,
-            events: out.contract_events(),
-            tx_hash: out.txhash,
-            data: None,
-        })
+        Ok(out)
     }
 
     async fn query<Q: Serialize + Sync, T: DeserializeOwned>(
@@ -295,43 +174,28 @@ impl Chain for WasmdChain {
         self.client
             .query_smart(contract, msg)
             .await
-            .map_err(|e| from_client(contract, e))
+            .map_err(|e| Error::from_wasmd(contract, e))
     }
 
     async fn balance(&self, address: &str, denom: &str) -> Result<u128> {
         self.client
             .balance(address, denom)
             .await
-            .map_err(|e| from_client("", e))
+            .map_err(|e| Error::from_wasmd("", e))
     }
 
     async fn height(&self) -> Result<u64> {
         self.client
             .latest_height()
             .await
-            .map_err(|e| from_client("", e))
+            .map_err(|e| Error::from_wasmd("", e))
     }
 
     async fn wait_until_height(&self, height: u64) -> Result<u64> {
-        let cfg = self.client.config();
-        let start = self.height().await?;
-        let blocks = u32::try_from(height.saturating_sub(start).max(1)).unwrap_or(u32::MAX);
-        let timeout = cfg.block_timeout.saturating_mul(blocks);
-        let deadline = Instant::now() + timeout;
-        let mut h = start;
-        loop {
-            if h >= height {
-                return Ok(h);
-            }
-            if Instant::now() >= deadline {
-                return Err(Error::Timeout {
-                    what: format!("height {height} (at {h})"),
-                    timeout,
-                });
-            }
-            tokio::time::sleep(cfg.poll_interval).await;
-            h = self.height().await?;
-        }
+        self.client
+            .wait_until_height(height)
+            .await
+            .map_err(|e| Error::from_wasmd("", e))
     }
 }
 
@@ -359,26 +223,5 @@ mod tests {
             Deployment::load(dir.path().join("missing.json")),
             Err(Error::Io { .. })
         ));
-    }
-
-    #[test]
-    fn client_errors_keep_the_contract_message() {
-        let e = from_client(
-            "wasm1m",
-            ChainError::Simulation {
-                message: "job 7 not found".into(),
-            },
-        );
-        assert_eq!(e.contract_message(), Some("job 7 not found"));
-        assert!(e.to_string().contains("wasm1m"));
-        let e = from_client(
-            "",
-            ChainError::Connection {
-                endpoint: "http://127.0.0.1:9090".into(),
-                method: "GetLatestBlock",
-                message: "refused".into(),
-            },
-        );
-        assert!(e.is_unavailable());
     }
 }

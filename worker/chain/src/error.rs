@@ -1,6 +1,93 @@
-//! Typed errors of the chain client.
+//! Typed errors: [`Error`] of the `Chain` interface (what the daemon and
+//! the CLI match on, the same on wasmd and on the embedded chain),
+//! [`ChainError`] of the wasmd client underneath it, and [`KeyError`] of
+//! keys and keyring files. One [`Result`] for all three.
 
 use std::time::Duration;
+
+/// The crate's result: the `Chain` interface's [`Error`] unless another is
+/// named (the wasmd client returns `Result<T, ChainError>`).
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Errors of the `Chain` interface.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A contract rejected an execute or a query; `message` is the
+    /// contract's error message (on wasmd, the node's log around it).
+    #[error("contract {contract} rejected the message: {message}")]
+    Contract { contract: String, message: String },
+
+    /// The chain cannot be reached (node down or restarting, embedded chain
+    /// shut down). Worth retrying once it is back.
+    #[error("chain unavailable: {message}")]
+    Unavailable { message: String },
+
+    /// Waiting for a height took longer than allowed.
+    #[error("timed out after {timeout:?} waiting for {what}")]
+    Timeout { what: String, timeout: Duration },
+
+    /// Encoding a message or decoding a response failed.
+    #[error("JSON ({context}): {source}")]
+    Json {
+        context: String,
+        #[source]
+        source: serde_json::Error,
+    },
+
+    /// Reading or writing a deployment file failed.
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// Any other failure of the wasmd client (fees, keys, sequences, ...).
+    #[error(transparent)]
+    Wasmd(ChainError),
+
+    /// Any other failure of the embedded chain (bank, bad address, ...).
+    #[error("embedded chain: {0}")]
+    Embedded(String),
+}
+
+impl Error {
+    /// The contract's message, for a rejection by a contract.
+    pub fn contract_message(&self) -> Option<&str> {
+        match self {
+            Error::Contract { message, .. } => Some(message),
+            _ => None,
+        }
+    }
+
+    /// True when the chain was unreachable.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Error::Unavailable { .. })
+    }
+
+    /// Maps a wasmd client error; `contract` names the contract of a
+    /// rejection (a failed simulation, a failed transaction or a rejected
+    /// query all mean the contract said no).
+    pub(crate) fn from_wasmd(contract: &str, e: ChainError) -> Error {
+        match e {
+            ChainError::Simulation { message } | ChainError::Query { message, .. } => {
+                Error::Contract {
+                    contract: contract.to_string(),
+                    message,
+                }
+            }
+            ChainError::TxFailed { log, .. } => Error::Contract {
+                contract: contract.to_string(),
+                message: log,
+            },
+            e @ ChainError::Connection { .. } => Error::Unavailable {
+                message: e.to_string(),
+            },
+            ChainError::Timeout { what, timeout } => Error::Timeout { what, timeout },
+            e => Error::Wasmd(e),
+        }
+    }
+}
 
 /// Everything that can go wrong talking to the chain.
 #[derive(Debug, thiserror::Error)]
@@ -53,9 +140,9 @@ pub enum ChainError {
     SequenceMismatch { attempts: u32, message: String },
 
     /// The transaction was included in a block but failed (DeliverTx).
-    #[error("tx {txhash} failed at height {height}: code {code} ({codespace}): {log}")]
+    #[error("tx {tx_hash} failed at height {height}: code {code} ({codespace}): {log}")]
     TxFailed {
-        txhash: String,
+        tx_hash: String,
         height: u64,
         code: u32,
         codespace: String,
@@ -65,8 +152,8 @@ pub enum ChainError {
     /// The transaction was accepted into the mempool but not found in a
     /// block within the timeout. It may still be included later (until its
     /// `timeout_height`); the client refreshes its sequence before the next tx.
-    #[error("tx {txhash} not included within {timeout:?}")]
-    InclusionTimeout { txhash: String, timeout: Duration },
+    #[error("tx {tx_hash} not included within {timeout:?}")]
+    InclusionTimeout { tx_hash: String, timeout: Duration },
 
     /// A smart query was rejected by the contract or the node.
     #[error("smart query on {contract} failed: {message}")]
@@ -161,4 +248,30 @@ pub enum KeyError {
         stored: String,
         derived: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_errors_keep_the_contract_message() {
+        let e = Error::from_wasmd(
+            "wasm1m",
+            ChainError::Simulation {
+                message: "job 7 not found".into(),
+            },
+        );
+        assert_eq!(e.contract_message(), Some("job 7 not found"));
+        assert!(e.to_string().contains("wasm1m"));
+        let e = Error::from_wasmd(
+            "",
+            ChainError::Connection {
+                endpoint: "http://127.0.0.1:9090".into(),
+                method: "GetLatestBlock",
+                message: "refused".into(),
+            },
+        );
+        assert!(e.is_unavailable());
+    }
 }

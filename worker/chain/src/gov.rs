@@ -12,9 +12,13 @@ use cosmos_sdk_proto::cosmwasm::wasm::v1::MsgSudoContract;
 use cosmos_sdk_proto::Any;
 use serde::Serialize;
 
-use crate::client::{json, to_any, ChainClient, Coin, Result, TxOutcome};
-use crate::error::ChainError;
+use crate::client::ChainClient;
+use crate::config::Coin;
+use crate::error::{ChainError, Result};
 use crate::keys::module_address;
+use crate::outcome::TxOutcome;
+use crate::tx::to_any;
+use crate::wasm::json;
 
 impl ChainClient {
     /// The x/gov module account, authority of governance messages.
@@ -25,7 +29,7 @@ impl ChainClient {
     /// A `MsgSudoContract` calling `contract`'s `sudo` entry point with the
     /// JSON of `msg`, authorised by x/gov. Put it in a proposal with
     /// [`ChainClient::submit_proposal`].
-    pub fn sudo_msg<M: Serialize>(&self, contract: &str, msg: &M) -> Result<Any> {
+    pub fn sudo_msg<M: Serialize>(&self, contract: &str, msg: &M) -> Result<Any, ChainError> {
         Ok(to_any(&MsgSudoContract {
             authority: self.gov_authority(),
             contract: contract.to_string(),
@@ -34,7 +38,7 @@ impl ChainClient {
     }
 
     /// The chain's minimum proposal deposit (x/gov params).
-    pub async fn gov_min_deposit(&self) -> Result<Vec<Coin>> {
+    pub async fn gov_min_deposit(&self) -> Result<Vec<Coin>, ChainError> {
         let r = GovQuery::new(self.channel())
             .params(QueryParamsRequest {
                 params_type: "deposit".into(),
@@ -63,20 +67,14 @@ impl ChainClient {
         title: &str,
         summary: &str,
         deposit: Option<Vec<Coin>>,
-    ) -> Result<(u64, TxOutcome)> {
+    ) -> Result<(u64, TxOutcome), ChainError> {
         let deposit = match deposit {
             Some(d) => d,
             None => self.gov_min_deposit().await?,
         };
         let msg = MsgSubmitProposal {
             messages,
-            initial_deposit: deposit
-                .iter()
-                .map(|c| cosmos_sdk_proto::cosmos::base::v1beta1::Coin {
-                    denom: c.denom.clone(),
-                    amount: c.amount.to_string(),
-                })
-                .collect(),
+            initial_deposit: deposit.iter().map(Coin::to_proto).collect(),
             proposer: self.address(),
             metadata: String::new(),
             title: title.to_string(),
@@ -95,7 +93,11 @@ impl ChainClient {
 
     /// Votes on a proposal with this client's key (its voting power is what
     /// it has bonded).
-    pub async fn vote(&self, proposal_id: u64, option: VoteOption) -> Result<TxOutcome> {
+    pub async fn vote(
+        &self,
+        proposal_id: u64,
+        option: VoteOption,
+    ) -> Result<TxOutcome, ChainError> {
         let msg = MsgVote {
             proposal_id,
             voter: self.address(),
@@ -106,7 +108,10 @@ impl ChainClient {
     }
 
     /// The current status of a proposal and, if it failed, why.
-    pub async fn proposal_status(&self, proposal_id: u64) -> Result<(ProposalStatus, String)> {
+    pub async fn proposal_status(
+        &self,
+        proposal_id: u64,
+    ) -> Result<(ProposalStatus, String), ChainError> {
         let p = GovQuery::new(self.channel())
             .proposal(QueryProposalRequest { proposal_id })
             .await
@@ -120,7 +125,11 @@ impl ChainClient {
 
     /// Waits until the proposal has passed (its messages executed).
     /// Rejected or failed proposals give [`ChainError::ProposalFailed`].
-    pub async fn wait_for_proposal(&self, proposal_id: u64, timeout: Duration) -> Result<()> {
+    pub async fn wait_for_proposal(
+        &self,
+        proposal_id: u64,
+        timeout: Duration,
+    ) -> Result<(), ChainError> {
         let deadline = Instant::now() + timeout;
         loop {
             let (status, reason) = self.proposal_status(proposal_id).await?;
@@ -155,7 +164,7 @@ impl ChainClient {
         title: &str,
         voters: &[&ChainClient],
         timeout: Duration,
-    ) -> Result<u64> {
+    ) -> Result<u64, ChainError> {
         let sudo = self.sudo_msg(contract, msg)?;
         let (id, _) = self.submit_proposal(vec![sudo], title, title, None).await?;
         for voter in voters {

@@ -13,22 +13,38 @@
 //!
 //! [`api`] holds the `Chain` interface the daemon and the CLI program
 //! against, the [`api::Deployment`] file, and [`api::WasmdChain`], its
-//! implementation over this client.
+//! implementation over this client. Every implementation returns the same
+//! [`TxOutcome`] and the same [`Error`]; the client underneath returns
+//! [`ChainError`].
+//!
+//! Files by concern: `config.rs` (settings, coins), `client.rs`
+//! (connection, heights, balances), `tx.rs` (signing, gas, broadcast,
+//! retries, inclusion), `wasm.rs` (upload, instantiate, execute, smart
+//! queries), `gov.rs` (x/gov), `outcome.rs` and `events.rs` (what a
+//! transaction gave back), `keys.rs` and `keyring.rs`, `error.rs`.
 
 pub mod api;
 mod client;
+mod config;
+pub mod contracts;
 mod error;
 mod events;
 mod gov;
 pub mod keyring;
 mod keys;
+mod outcome;
+mod tx;
+mod wasm;
 
-pub use client::{gas_and_fee, to_any, ChainClient, ChainConfig, Coin, Result, TxOutcome};
+pub use client::ChainClient;
+pub use config::{ChainConfig, Coin};
 /// The protobuf types of the Cosmos SDK and wasmd, for messages this crate
 /// has no helper for.
 pub use cosmos_sdk_proto as proto;
 pub use cosmos_sdk_proto::cosmos::gov::v1::{ProposalStatus, VoteOption};
 pub use cosmos_sdk_proto::Any;
-pub use error::{ChainError, KeyError};
+pub use error::{ChainError, Error, KeyError, Result};
 pub use events::{contract_events, ContractEvent, TxEvent, CONTRACT_ADDRESS_ATTR};
 pub use keys::{module_address, test_mnemonic, Signer, COSMOS_HD_PATH, DEFAULT_PREFIX};
+pub use outcome::TxOutcome;
+pub use tx::{gas_and_fee, to_any};

@@ -51,7 +51,7 @@ async fn deploy_staking(client: &ChainClient, governance: &str) -> String {
         )
         .await
         .expect("instantiate");
-    let events = inst.contract_events();
+    let events = &inst.events;
     assert!(
         events.iter().any(|e| e.contract == address
             && e.ty == "wasm"
@@ -117,8 +117,8 @@ async fn contract_flow_errors_and_sequence_recovery() {
     assert!(out.fee.amount > 0);
     assert!(out.gas_wanted >= out.gas_used);
     let reg = out
-        .contract_events()
-        .into_iter()
+        .events
+        .iter()
         .find(|e| e.ty == "wasm" && e.attr("action") == Some("register"))
         .expect("register event");
     assert_eq!(reg.contract, staking);

@@ -7,11 +7,12 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::behaviour::Behaviour;
+use crate::adversary::Behaviour;
 use crate::error::{DaemonError, Result};
 
-/// The shipped default scenario.
-pub const DEFAULT: &str = include_str!("../scenarios/default.toml");
+/// The shipped default scenario (embedded in the binary, see
+/// [`crate::assets`]).
+pub use crate::assets::DEFAULT_SCENARIO as DEFAULT;
 
 /// A scenario file.
 #[derive(Clone, Debug, Deserialize)]
@@ -145,6 +146,10 @@ pub struct ProviderSpec {
     pub price: u128,
     #[serde(default)]
     pub behaviour: Behaviour,
+    /// The steps a cheating behaviour cheats at (`cheat_steps = [6]`);
+    /// every step when absent.
+    #[serde(default)]
+    pub cheat_steps: crate::adversary::CheatSteps,
     /// `prover`, `verifier`: what the stake must allow (checked against the
     /// staking minimums).
     #[serde(default = "d_roles")]

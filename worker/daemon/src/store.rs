@@ -5,6 +5,9 @@
 //!
 //! Every state of a job is kept (the demo's LoRA states are small); the
 //! daemon also writes every K-th one to disk to resume after a restart.
+//! What is served for each state is the prover's to say (the `served`
+//! hook of `adversary.rs`): its bytes, or nothing; the leaves are always
+//! the committed ones.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
@@ -19,13 +22,21 @@ use impulse_protocol::{Hash, MerkleTree};
 /// One job this worker trains or trained.
 #[derive(Debug)]
 struct JobArtifacts {
-    states: Vec<Bytes>,
+    /// What is served as each state (`None`: nothing).
+    states: Vec<Option<Bytes>>,
+    /// The committed leaves `h_0..h_k`.
     hashes: Vec<Hash>,
     tree: Option<MerkleTree>,
     models: Vec<ModelBlob>,
     progress: Progress,
-    /// A withholding prover serves nothing.
-    withhold: bool,
+}
+
+impl JobArtifacts {
+    /// A worker that does not serve its final state does not serve its
+    /// model either.
+    fn serves_model(&self) -> bool {
+        self.states.last().is_some_and(Option::is_some)
+    }
 }
 
 #[derive(Debug, Default)]
@@ -72,14 +83,9 @@ impl NodeStore {
         self.read().blobs.get(h).cloned()
     }
 
-    /// Starts (or restarts) a job: its states so far (`state_0..state_k`).
-    pub fn start_job(
-        &self,
-        job: u64,
-        total_steps: u64,
-        states: Vec<(Bytes, Hash)>,
-        withhold: bool,
-    ) {
+    /// Starts (or restarts) a job: its states so far (`state_0..state_k`),
+    /// each as served and with its leaf.
+    pub fn start_job(&self, job: u64, total_steps: u64, states: Vec<(Option<Bytes>, Hash)>) {
         let step = states.len().saturating_sub(1) as u64;
         let (states, hashes) = states.into_iter().unzip();
         self.write().jobs.insert(
@@ -96,16 +102,16 @@ impl NodeStore {
                     last_loss: None,
                     updated_at_unix_ms: now_ms(),
                 },
-                withhold,
             },
         );
     }
 
-    /// Records `state_step` (the next one) and its loss.
-    pub fn push_state(&self, job: u64, bytes: Bytes, hash: Hash, loss: Option<f32>) {
+    /// Records `state_step` (the next one): what is served for it, its
+    /// leaf and its loss.
+    pub fn push_state(&self, job: u64, served: Option<Bytes>, hash: Hash, loss: Option<f32>) {
         let mut inner = self.write();
         if let Some(j) = inner.jobs.get_mut(&job) {
-            j.states.push(bytes);
+            j.states.push(served);
             j.hashes.push(hash);
             j.progress.step = (j.states.len() - 1) as u64;
             if let Some(l) = loss {
@@ -161,9 +167,6 @@ impl ArtifactStore for NodeStore {
             step,
             reason: reason.into(),
         };
-        if j.withhold {
-            return Err(unavailable("this worker does not serve its states"));
-        }
         let tree = j
             .tree
             .as_ref()
@@ -172,11 +175,14 @@ impl ArtifactStore for NodeStore {
         if step > last {
             return Err(StoreError::StepOutOfRange { job, step, last });
         }
+        let bytes = j.states[step as usize]
+            .clone()
+            .ok_or_else(|| unavailable("this worker does not serve its states"))?;
         let proof = tree
             .proof(step)
             .map_err(|e| StoreError::Internal(format!("proof of step {step}: {e}")))?;
         Ok(StateBlob {
-            bytes: j.states[step as usize].clone(),
+            bytes,
             hash: j.hashes[step as usize],
             proof,
             root: tree.root(),
@@ -193,7 +199,7 @@ impl ArtifactStore for NodeStore {
         };
         j.models
             .iter()
-            .find(|m| m.format == format && !j.withhold)
+            .find(|m| m.format == format && j.serves_model())
             .cloned()
             .ok_or_else(|| StoreError::ModelUnavailable {
                 job,

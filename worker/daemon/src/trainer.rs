@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use cosmwasm_std::{Decimal, HexBinary, Uint128};
 use impulse_artifact::{ArtifactClient, ClientConfig};
 use impulse_chain::api::Chain;
+use impulse_chain::contracts::{Reputation, Rewards, Staking};
 use impulse_engine::job::LoraSpec;
 use impulse_engine::{BackendKind, Dataset, Engine};
 use impulse_protocol::Hash;
@@ -16,7 +17,7 @@ use impulse_types::marketplace::{
     self as mkt, BaseWeights, DatasetSpec, HyperParams, JobSpec, ModelSpec, VerificationMode,
     VerificationSpec,
 };
-use impulse_types::{reputation as rep, rewards as rw, staking as stk, Backend, Capacity};
+use impulse_types::{Backend, Capacity};
 use serde_json::{json, Value};
 
 use crate::error::{io, ChainContext, DaemonError, Result};
@@ -112,23 +113,12 @@ pub struct View {
 
 /// Reads a provider's [`View`] from the staking and reputation contracts.
 pub async fn provider_view<C: Chain>(c: &C, addr: &str) -> Result<View> {
-    let d = c.deployment();
-    let p: stk::ProviderResponse = c
-        .query(
-            &d.staking,
-            &stk::QueryMsg::Provider {
-                address: addr.to_string(),
-            },
-        )
+    let p = Staking::new(c)
+        .provider(addr)
         .await
         .ctx(|| format!("reading provider {addr}"))?;
-    let s: rep::ScoreResponse = c
-        .query(
-            &d.reputation,
-            &rep::QueryMsg::Score {
-                provider: addr.to_string(),
-            },
-        )
+    let s = Reputation::new(c)
+        .score(addr)
         .await
         .ctx(|| format!("reading the reputation of {addr}"))?;
     Ok(View {
@@ -141,15 +131,8 @@ pub async fn provider_view<C: Chain>(c: &C, addr: &str) -> Result<View> {
 
 /// Rewards `provider` can claim now (all closed epochs).
 pub async fn claimable<C: Chain>(c: &C, provider: &str) -> Result<u128> {
-    let r: rw::ClaimableResponse = c
-        .query(
-            &c.deployment().rewards,
-            &rw::QueryMsg::Claimable {
-                provider: provider.to_string(),
-                start_after: None,
-                limit: None,
-            },
-        )
+    let r = Rewards::new(c)
+        .claimable(provider, None, None)
         .await
         .ctx(|| format!("reading the claimable rewards of {provider}"))?;
     Ok(r.total.u128())
@@ -185,13 +168,8 @@ pub async fn fetch_and_check<C: Chain>(
         .prover
         .as_ref()
         .ok_or_else(|| DaemonError::Check(format!("job {} has no prover", j.id)))?;
-    let p: stk::ProviderResponse = c
-        .query(
-            &c.deployment().staking,
-            &stk::QueryMsg::Provider {
-                address: prover.to_string(),
-            },
-        )
+    let p = Staking::new(c)
+        .provider(prover.as_str())
         .await
         .ctx(|| "reading the prover's endpoint".into())?;
     let client = ArtifactClient::connect(&p.endpoint, ClientConfig::default())

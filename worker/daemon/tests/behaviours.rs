@@ -1,4 +1,5 @@
-//! One end-to-end run per provider behaviour (issue 6): each loads its
+//! One end-to-end run per provider behaviour (issue 6), plus a cheat
+//! limited to one mid-run step (`cheat_one_step.toml`): each loads its
 //! scenario from `scenarios/behaviours/<behaviour>.toml`, runs it with
 //! `demo::run` (embedded chain with the real contracts, real gRPC on
 //! loopback, real burn training) and checks the protocol's outcome in the
@@ -10,6 +11,7 @@
 
 use std::path::PathBuf;
 
+use impulse_daemon::adversary::CheatSteps;
 use impulse_daemon::demo::{self, DemoOptions};
 use impulse_daemon::scenario::Scenario;
 use serde_json::Value;
@@ -174,10 +176,16 @@ impl Run {
 }
 
 async fn run(behaviour: &str) -> Run {
+    run_file(behaviour, behaviour).await
+}
+
+/// Runs `scenarios/behaviours/<file>.toml`, which has a provider that
+/// behaves as `behaviour`.
+async fn run_file(file: &str, behaviour: &str) -> Run {
     let _turn = SERIAL.lock().await;
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("scenarios/behaviours")
-        .join(format!("{behaviour}.toml"));
+        .join(format!("{file}.toml"));
     let scenario = Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
     assert!(
         scenario
@@ -195,6 +203,8 @@ async fn run(behaviour: &str) -> Run {
     })
     .await
     .unwrap_or_else(|e| panic!("{behaviour}: {e}"));
+    // The typed report, read here as the JSON of report.json.
+    let report = serde_json::to_value(report).unwrap();
     eprintln!(
         "== {behaviour}: {} s of wall time, blocks {} -> {}",
         report["wall_secs"], report["chain"]["start_height"], report["chain"]["end_height"]
@@ -264,6 +274,29 @@ async fn stale_gradient_prover_is_slashed_banned_and_the_job_requeued() {
 async fn fake_final_prover_is_slashed_banned_and_the_job_requeued() {
     let r = run("fake_final").await;
     check_caught_prover(&r, "cheater");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_step_cheat_is_caught_when_its_step_is_challenged() {
+    let r = run_file("cheat_one_step", "skip_steps").await;
+    let cheater = &r.scenario.providers[0];
+    assert_eq!(
+        cheater.cheat_steps,
+        CheatSteps::only([6]),
+        "one mid-run step"
+    );
+    check_caught_prover(&r, "cheater");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn tampered_states_prover_is_slashed_banned_and_the_job_requeued() {
+    let r = run("tamper_served").await;
+    assert!(
+        r.said("cannot fetch state"),
+        "the committee rejected the tampered states"
+    );
+    assert!(r.said("tamperer: job 1: opened"), "it opened its steps");
+    check_caught_prover(&r, "tamperer");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

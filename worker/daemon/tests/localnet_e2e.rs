@@ -291,6 +291,39 @@ fn wait_child(env: &Env, c: &mut Child, what: &str, timeout: Duration) -> std::p
     }
 }
 
+/// Waits (up to 90 s) until the marketplace has a scheduler entry for
+/// every address in `addrs`.
+fn wait_advertised(net: &Localnet, deployment: &Path, addrs: &[&str]) {
+    use impulse_types::marketplace::{ProviderEntryResponse, QueryMsg};
+    let d = impulse_chain::api::Deployment::load(deployment).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let reader = net.client("validator").await;
+        let t = Instant::now();
+        loop {
+            let mut missing = Vec::new();
+            for a in addrs {
+                let q = QueryMsg::Provider {
+                    address: a.to_string(),
+                };
+                let entry: Result<ProviderEntryResponse, _> =
+                    reader.query_smart(&d.marketplace, &q).await;
+                if entry.is_err() {
+                    missing.push(*a);
+                }
+            }
+            if missing.is_empty() {
+                return;
+            }
+            assert!(
+                t.elapsed() < Duration::from_secs(90),
+                "not advertised after 90 s: {missing:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    });
+}
+
 #[test]
 fn the_protocol_runs_end_to_end_on_wasmd() {
     let Some(net) = Localnet::start("the_protocol_runs_end_to_end_on_wasmd") else {
@@ -332,10 +365,13 @@ fn the_protocol_runs_end_to_end_on_wasmd() {
 
     // --- deploy ---------------------------------------------------------------
     env.fails(&["query", "params"], "no deployment file");
+    let artifacts = common::repo_root().join("artifacts");
     let d = env.json(&[
         "deploy",
         "--from",
         "test:validator",
+        "--artifacts",
+        artifacts.to_str().unwrap(),
         "--scenario",
         timings.to_str().unwrap(),
     ]);
@@ -423,8 +459,11 @@ fn the_protocol_runs_end_to_end_on_wasmd() {
         }
         std::thread::sleep(Duration::from_secs(1));
     }
-    // Let the last registrations' `Advertise` land too.
-    std::thread::sleep(Duration::from_secs(4));
+    // The scheduler must know every provider (each daemon's `Advertise`
+    // landed) before job 1, so that it goes to the cheapest by the rules,
+    // not by which transaction was faster.
+    let deployment = env.dir.path().join("home/deployment.json");
+    wait_advertised(&net, &deployment, &[&alice, &bob, &carol, &dave, &frank]);
     let alice_before = num(&env.provider(&alice)["stake"]);
     assert_eq!(alice_before, 1_200_000_000);
 

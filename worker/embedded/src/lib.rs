@@ -28,7 +28,7 @@ use cosmwasm_std::{
     to_json_vec, Addr, Api, Binary, ContractResult, CosmosMsg, Empty, Querier, QueryRequest,
     StdError, SystemResult, Uint128, WasmMsg, WasmQuery,
 };
-use cw_multi_test::{AppResponse, BasicApp, BasicAppBuilder, Contract, ContractWrapper, Executor};
+use cw_multi_test::{AppResponse, BasicApp, BasicAppBuilder, Executor};
 use impulse_chain::api::{Chain, Deployment, Error, Result, TxOutcome};
 use impulse_chain::{contract_events, Coin, TxEvent};
 use impulse_types::marketplace::{self as mkt, MarketplaceParams};
@@ -186,6 +186,7 @@ impl Node {
             tx_hash: format!("embedded-{height}-{}", self.txs),
             events: contract_events(&events),
             data: res.data.map(|d| d.to_vec()),
+            ..TxOutcome::default()
         }
     }
 

@@ -21,10 +21,12 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::EngineError;
+use crate::hash::{derive_seed, rng_lock};
+use crate::optim::{adamw_update, AdamWSettings};
+use crate::params::{init_value, map_params};
+use crate::state::TrainState;
 
 type Res<T> = std::result::Result<T, EngineError>;
-use crate::state::{derive_seed, init_value, map_params, rng_lock, TrainState};
-use crate::train::{adamw_update, AdamWSettings};
 
 /// MLP classifier configuration.
 #[derive(Config, Debug, PartialEq)]

@@ -1,4 +1,5 @@
-//! Tokenizer, datasets identified by SHA-256, and deterministic batches.
+//! Datasets identified by SHA-256, tokenized by [`crate::tokenizer`], and
+//! deterministic batches.
 //!
 //! The batch of step `i` depends only on (dataset hash, job seed, `i`): row
 //! `r` starts at offset `u64_le(SHA-256("impulse-batch-v1" || dataset_hash ||
@@ -16,32 +17,8 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::error::{EngineError, Result};
+use crate::hash::sha256;
 use crate::tokenizer::Tokenizer;
-
-/// Byte-level tokenizer: one token per byte, vocabulary of 256.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ByteTokenizer;
-
-impl ByteTokenizer {
-    /// Vocabulary size.
-    pub const VOCAB: usize = 256;
-
-    /// Text to token ids.
-    pub fn encode(&self, text: &str) -> Vec<u32> {
-        text.bytes().map(u32::from).collect()
-    }
-
-    /// Token ids to text (invalid UTF-8 is replaced).
-    pub fn decode(&self, tokens: &[u32]) -> String {
-        let bytes: Vec<u8> = tokens.iter().map(|&t| (t & 0xff) as u8).collect();
-        String::from_utf8_lossy(&bytes).into_owned()
-    }
-}
-
-/// SHA-256 of a byte string.
-pub fn sha256(bytes: &[u8]) -> [u8; 32] {
-    Sha256::digest(bytes).into()
-}
 
 /// A tokenized dataset with the SHA-256 of its file bytes (and of its
 /// tokenizer, when it is not the byte tokenizer).
@@ -193,7 +170,7 @@ pub struct Batch {
 }
 
 impl Batch {
-    /// Keeps only the first `rows` rows (used by the truncating adversary).
+    /// Keeps only the first `rows` rows (a smaller batch of the same rows).
     pub fn truncated(&self, rows: usize) -> Batch {
         let rows = rows.clamp(1, self.rows);
         Batch {

@@ -9,8 +9,10 @@
 
 use std::collections::BTreeMap;
 
+use crate::encoding::HostTensor;
 use crate::error::{EngineError, Result};
-use crate::state::{collect_params, HostTensor, TrainState};
+use crate::params::collect_params;
+use crate::state::TrainState;
 
 /// The whole model (frozen base included) as safetensors bytes, with
 /// `metadata` in the `__metadata__` header entry.

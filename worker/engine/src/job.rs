@@ -3,9 +3,9 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::data::ByteTokenizer;
 use crate::error::{EngineError, Result};
 use crate::model::LmConfig;
+use crate::tokenizer::ByteTokenizer;
 
 /// A training job.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

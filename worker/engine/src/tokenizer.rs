@@ -4,7 +4,7 @@
 //!
 //! A `tokenizer.json` is identified by the SHA-256 of its file bytes; the job
 //! names it (`tokenizer_sha256`), the model's vocabulary follows its size,
-//! and the batches of a job depend on it (see [`crate::data`]).
+//! and the batches of a job depend on it (see the `data` module).
 //!
 //! [`train_bpe`] builds the byte-level BPE tokenizer shipped in
 //! `data/tokenizer.json` from the shipped corpus, deterministically, so that
@@ -23,11 +23,31 @@ use tokenizers::models::bpe::BPE;
 use tokenizers::pre_tokenizers::byte_level::ByteLevel;
 use tokenizers::{OffsetReferential, OffsetType, PreTokenizedString, PreTokenizer};
 
-use crate::data::{sha256, ByteTokenizer};
 use crate::error::{EngineError, Result};
+use crate::hash::sha256;
 
 /// Largest vocabulary accepted from a `tokenizer.json`.
 pub const MAX_VOCAB: usize = 1 << 20;
+
+/// Byte-level tokenizer: one token per byte, vocabulary of 256.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ByteTokenizer;
+
+impl ByteTokenizer {
+    /// Vocabulary size.
+    pub const VOCAB: usize = 256;
+
+    /// Text to token ids.
+    pub fn encode(&self, text: &str) -> Vec<u32> {
+        text.bytes().map(u32::from).collect()
+    }
+
+    /// Token ids to text (invalid UTF-8 is replaced).
+    pub fn decode(&self, tokens: &[u32]) -> String {
+        let bytes: Vec<u8> = tokens.iter().map(|&t| (t & 0xff) as u8).collect();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
 
 /// The tokenizer of a dataset: bytes, or a local `tokenizer.json`.
 #[derive(Debug, Clone, Default)]

@@ -15,7 +15,7 @@ fn shipped_base_loads_and_is_pretrained() {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/base-lm-ref.safetensors");
     let base = std::fs::read(path).unwrap();
     assert_eq!(
-        hex::encode(impulse_engine::data::sha256(&base)),
+        hex::encode(impulse_engine::hash::sha256(&base)),
         BASE_SHA256
     );
     let ds = Dataset::load(&corpus(), None).unwrap();

@@ -4,7 +4,7 @@ mod common;
 
 use common::tmp;
 use impulse_engine::classifier::{ClassDataset, ClassifierEngine, ClassifierJob, MlpConfig};
-use impulse_engine::train::AdamWSettings;
+use impulse_engine::optim::AdamWSettings;
 use impulse_engine::EngineError;
 
 fn dataset(dir: &std::path::Path) -> std::path::PathBuf {

@@ -7,7 +7,6 @@ mod common;
 use std::process::Command;
 
 use common::*;
-use impulse_engine::Behaviour;
 
 const BIN: &str = env!("CARGO_BIN_EXE_impulse-engine");
 
@@ -45,8 +44,8 @@ fn train_in_process(
 #[test]
 fn same_job_twice_in_process_is_identical() {
     let e = engine(job(7, 6));
-    let a = e.prove(&Behaviour::honest(), None).unwrap();
-    let b = e.prove(&Behaviour::honest(), None).unwrap();
+    let a = e.prove(None).unwrap();
+    let b = e.prove(None).unwrap();
     assert_eq!(a.hashes, b.hashes);
     assert_eq!(a.commitment, b.commitment);
     // Every step changes the state.
@@ -55,7 +54,7 @@ fn same_job_twice_in_process_is_identical() {
     uniq.dedup();
     assert_eq!(uniq.len(), a.hashes.len());
     // Another seed gives another trace.
-    let c = engine(job(8, 6)).prove(&Behaviour::honest(), None).unwrap();
+    let c = engine(job(8, 6)).prove(None).unwrap();
     assert_ne!(a.hashes[1..], c.hashes[1..]);
 }
 
@@ -66,7 +65,7 @@ fn separate_processes_and_thread_counts_agree() {
     let one = train_in_process("1", &dir, &j);
     let two = train_in_process("2", &dir, &j);
     let local: Vec<String> = engine(j)
-        .prove(&Behaviour::honest(), None)
+        .prove(None)
         .unwrap()
         .hashes
         .iter()
@@ -90,9 +89,7 @@ fn checkpoint_reload_in_fresh_process_and_recomputed_state() {
     let j = job(21, 6);
     let dir = tmp("ckpt");
     let e = engine(j.clone());
-    let trace = e
-        .prove(&Behaviour::honest(), Some(&dir.join("ckpt")))
-        .unwrap();
+    let trace = e.prove(Some(&dir.join("ckpt"))).unwrap();
     std::fs::write(dir.join("job.json"), serde_json::to_vec(&j).unwrap()).unwrap();
     // Stored checkpoint at k = 3, replayed in a fresh process for step 4.
     let out = Command::new(BIN)

@@ -6,13 +6,13 @@ use std::collections::BTreeMap;
 
 use common::*;
 use impulse_engine::export::{export_safetensors, from_safetensors};
-use impulse_engine::state::collect_params;
-use impulse_engine::{BackendKind, Behaviour, Dataset, Engine, EngineError};
+use impulse_engine::params::collect_params;
+use impulse_engine::{BackendKind, Dataset, Engine, EngineError};
 
 #[test]
 fn export_then_import_as_base() {
     let e = engine(job(41, 3));
-    let t = e.prove(&Behaviour::honest(), None).unwrap();
+    let t = e.prove(None).unwrap();
     let last = e.decode(&t.final_state).unwrap();
     let meta = BTreeMap::from([("model".to_string(), "lm-test".to_string())]);
     let st = export_safetensors(&last, &meta);
@@ -22,7 +22,7 @@ fn export_then_import_as_base() {
     // A full fine-tuning job starting from the exported weights.
     let ds = Dataset::load(&corpus(), None).unwrap();
     let mut j = job(42, 2);
-    j.base_sha256 = Some(hex::encode(impulse_engine::data::sha256(&st)));
+    j.base_sha256 = Some(hex::encode(impulse_engine::hash::sha256(&st)));
     let f = Engine::with_base(j.clone(), ds.clone(), BackendKind::Flex, Some(&st)).unwrap();
     let s0 = f.init_state().unwrap();
     assert_eq!(collect_params(&s0.model), params);

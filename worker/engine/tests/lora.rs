@@ -5,8 +5,8 @@ mod common;
 
 use common::*;
 use impulse_engine::job::LoraSpec;
-use impulse_engine::state::collect_params;
-use impulse_engine::{BackendKind, Behaviour, Dataset, Engine, Job, Verdict};
+use impulse_engine::params::collect_params;
+use impulse_engine::{BackendKind, Dataset, Engine, Job, Verdict};
 
 #[test]
 fn lora_trains_only_adapters_and_lowers_held_out_loss() {
@@ -25,9 +25,9 @@ fn lora_trains_only_adapters_and_lowers_held_out_loss() {
     let mut pj = Job::new("lm-test", &train.hash_hex(), 31, 30, 8);
     pj.checkpoint_every = 30;
     let pre = Engine::new(pj, train.clone(), BackendKind::Flex).unwrap();
-    let pt = pre.prove(&Behaviour::honest(), None).unwrap();
+    let pt = pre.prove(None).unwrap();
     let base = pt.final_state.clone();
-    assert_eq!(impulse_engine::data::sha256(&base), pt.hashes[30]);
+    assert_eq!(impulse_engine::hash::sha256(&base), pt.hashes[30]);
 
     let mut fj = Job::new("lm-test", &train.hash_hex(), 32, 30, 8);
     fj.lr = 1e-2;
@@ -55,7 +55,7 @@ fn lora_trains_only_adapters_and_lowers_held_out_loss() {
         entries.keys()
     );
 
-    let t = e.prove(&Behaviour::honest(), None).unwrap();
+    let t = e.prove(None).unwrap();
     let s = e.decode(&t.final_state).unwrap();
     let after = e.eval_loss_on(&s, &held, 4);
     eprintln!("LoRA held-out loss: before {before:.4}, after {after:.4}");

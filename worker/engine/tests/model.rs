@@ -3,8 +3,8 @@
 mod common;
 
 use common::*;
-use impulse_engine::state::collect_params;
-use impulse_engine::{Behaviour, LmConfig};
+use impulse_engine::params::collect_params;
+use impulse_engine::LmConfig;
 
 #[test]
 fn parameters_have_distinct_complete_names() {
@@ -34,7 +34,7 @@ fn training_lowers_loss() {
     let e = engine(j);
     let s0 = e.init_state().unwrap();
     let before = e.eval_loss(&s0, 4);
-    let t = e.prove(&Behaviour::honest(), None).unwrap();
+    let t = e.prove(None).unwrap();
     let s = e.recompute(&t.checkpoints, 40).unwrap();
     let after = e.eval_loss(&s, 4);
     assert!(after < before - 0.5, "loss {before} -> {after}");
@@ -49,11 +49,11 @@ fn dropout_is_seeded_per_step() {
     a.model_config = Some(LmConfig::new(32, 1, 2, 16).with_dropout(0.0));
     let mut b = a.clone();
     b.model_config = Some(LmConfig::new(32, 1, 2, 16).with_dropout(0.3));
-    let ta = engine(a).prove(&Behaviour::honest(), None).unwrap();
-    let tb = engine(b.clone()).prove(&Behaviour::honest(), None).unwrap();
+    let ta = engine(a).prove(None).unwrap();
+    let tb = engine(b.clone()).prove(None).unwrap();
     assert_eq!(ta.hashes[0], tb.hashes[0]);
     assert_ne!(ta.hashes[1], tb.hashes[1]);
-    let tb2 = engine(b).prove(&Behaviour::honest(), None).unwrap();
+    let tb2 = engine(b).prove(None).unwrap();
     assert_eq!(tb.hashes, tb2.hashes);
 }
 
@@ -62,10 +62,10 @@ fn streamed_hash_matches_the_reference_encoder() {
     // `hash()` / `encode()` / `model_hash()` read burn's host buffers
     // directly; they must give exactly the bytes of the reference encoder
     // over `Vec<f32>` entries (sorted map), on a state with non-zero moments.
-    use impulse_engine::data::sha256;
-    use impulse_engine::state::{encode, hash_encoding, MODEL_MAGIC, STATE_MAGIC};
+    use impulse_engine::encoding::{encode, hash_encoding, MODEL_MAGIC, STATE_MAGIC};
+    use impulse_engine::hash::sha256;
     let e = engine(job(9, 2));
-    let t = e.prove(&Behaviour::honest(), None).unwrap();
+    let t = e.prove(None).unwrap();
     let s = e.recompute(&t.checkpoints, 2).unwrap();
     let reference = encode(STATE_MAGIC, s.step, &s.entries());
     assert_eq!(s.encode(), reference);

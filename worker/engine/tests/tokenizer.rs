@@ -11,7 +11,7 @@ use std::process::Command;
 use common::*;
 use impulse_engine::tokenizer::train_bpe;
 use impulse_engine::{
-    BackendKind, Behaviour, Dataset, Engine, EngineError, Job, LmConfig, Tokenizer, Verdict,
+    BackendKind, Dataset, Engine, EngineError, Job, LmConfig, Tokenizer, Verdict,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_impulse-engine");
@@ -117,10 +117,8 @@ fn job_with_tokenizer_trains_and_replays_bit_for_bit() {
     assert_eq!(e.config.vocab, 512);
     let head = &e.init_state().unwrap().model.head;
     assert_eq!(head.weight.val().dims(), [32, 512]);
-    let a = e.prove(&Behaviour::honest(), None).unwrap();
-    let b = tok_engine(j.clone())
-        .prove(&Behaviour::honest(), None)
-        .unwrap();
+    let a = e.prove(None).unwrap();
+    let b = tok_engine(j.clone()).prove(None).unwrap();
     assert_eq!(a.hashes, b.hashes);
     assert_eq!(a.commitment.tokenizer_sha256, j.tokenizer_sha256);
     for i in 1..=5 {
@@ -129,7 +127,7 @@ fn job_with_tokenizer_trains_and_replays_bit_for_bit() {
     // The same job with the byte tokenizer is another trace.
     let mut jb = j.clone();
     jb.tokenizer_sha256 = None;
-    let byte = engine(jb).prove(&Behaviour::honest(), None).unwrap();
+    let byte = engine(jb).prove(None).unwrap();
     assert_ne!(byte.hashes[1..], a.hashes[1..]);
     assert_ne!(byte.commitment.job_sha256, a.commitment.job_sha256);
 

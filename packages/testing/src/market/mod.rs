@@ -21,6 +21,8 @@ use impulse_types::reputation as rep;
 use impulse_types::staking as stk;
 use impulse_types::Backend;
 
+use crate::app::paginate;
+use crate::app::{deploy, govern};
 pub use crate::contracts::marketplace as marketplace_contract;
 use crate::fixtures::Wiring;
 pub use crate::fixtures::{
@@ -28,8 +30,6 @@ pub use crate::fixtures::{
     sequence_spec, Behaviour, Reveal, Run,
 };
 use crate::mock::{self, RewardsQuery, RewardsRecord};
-use crate::staking::paginate;
-use crate::suite::{deploy, govern};
 use crate::Suite;
 
 /// Which rewards contract the marketplace is wired to.

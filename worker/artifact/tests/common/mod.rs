@@ -63,6 +63,34 @@ pub async fn client(endpoint: &str, caller: Option<&str>) -> ArtifactClient {
     ArtifactClient::connect(endpoint, config).await.unwrap()
 }
 
+/// A raw `GetState` stream, read message by message (no client checks).
+pub async fn raw_state(
+    c: &ArtifactClient,
+    job_id: u64,
+    step: u64,
+) -> tonic::Streaming<impulse_artifact::pb::StateChunk> {
+    c.raw()
+        .get_state(impulse_artifact::pb::GetStateRequest { job_id, step })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+/// Waits until the server has no stream in flight. A stream's slot is
+/// freed when the server drops it, which can be a moment after the client
+/// saw its end: a test that needs every slot free waits for this instead
+/// of hoping.
+pub async fn wait_idle(c: &ArtifactClient) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while c.health().await.unwrap().active_streams > 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "streams still in flight after 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 /// `n` deterministic pseudo-random bytes (SplitMix64).
 pub fn pseudo_bytes(seed: u64, n: usize) -> Vec<u8> {
     let mut x = seed;

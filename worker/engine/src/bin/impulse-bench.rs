@@ -130,7 +130,7 @@ fn main() {
             let (dt, (_, h2)) = timed(|| e.replay(&served, &prev_leaf, i).expect("replay"));
             r_total.push(dt);
             assert_eq!(h, h2, "replay must match");
-            let (dt, leaf) = timed(|| impulse_engine::data::sha256(&served));
+            let (dt, leaf) = timed(|| impulse_engine::hash::sha256(&served));
             r_check.push(dt);
             assert_eq!(leaf, prev_leaf);
             let (dt, prev) = timed(|| e.decode(&served).expect("decode"));

@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use impulse_engine::{BackendKind, Behaviour, Engine, Job};
+use impulse_engine::{BackendKind, Engine, Job};
 
 fn run() -> Result<(), String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -39,7 +39,7 @@ fn run() -> Result<(), String> {
         std::fs::write(get("out")?, &json).map_err(|e| format!("out: {e}"))?;
         println!(
             "{}",
-            hex::encode(impulse_engine::data::sha256(json.as_bytes()))
+            hex::encode(impulse_engine::hash::sha256(json.as_bytes()))
         );
         return Ok(());
     }
@@ -63,9 +63,7 @@ fn run() -> Result<(), String> {
     match cmd.as_str() {
         "train" => {
             let out = opts.get("out").map(PathBuf::from);
-            let trace = engine
-                .prove(&Behaviour::honest(), out.as_ref())
-                .map_err(|e| e.to_string())?;
+            let trace = engine.prove(out.as_ref()).map_err(|e| e.to_string())?;
             if let Some(path) = opts.get("export") {
                 let last = engine
                     .decode(&trace.final_state)

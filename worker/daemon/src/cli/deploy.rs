@@ -8,14 +8,99 @@
 //! each contract's admin, so migrations and `sudo` (parameter changes as
 //! x/gov proposals, see `impulse gov`) go through a vote.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
+use clap::Args;
 use impulse_chain::api::Deployment;
 use impulse_chain::{module_address, ChainClient, Coin, DEFAULT_PREFIX};
 use impulse_types::{marketplace as mkt, reputation as rep, rewards as rw, staking as stk};
+use serde_json::{json, Value};
 
-use crate::error::{DaemonError, Result};
-use crate::scenario::ProtocolParams;
+use super::common::{to_json, Global};
+use crate::amount::parse_amount;
+use crate::connect::LOCALNET_CHAIN_ID;
+use crate::error::{io, DaemonError, Result};
+use crate::scenario::{ProtocolParams, Scenario};
+
+#[derive(Args, Debug)]
+pub struct DeployArgs {
+    /// Directory with the optimised wasm (`bash ci/build-wasm.sh` writes
+    /// them to the repository's `artifacts/`).
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "IMPULSE_ARTIFACTS",
+        default_value = "artifacts"
+    )]
+    pub artifacts: PathBuf,
+    /// Take the chain timings ([chain] table) from this scenario; the
+    /// default scenario's otherwise.
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
+    /// Emission reserve sent to the rewards contract.
+    #[arg(long, default_value = "100000000000uimp")]
+    pub reserve: String,
+    /// Overwrite an existing deployment file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `impulse deploy`.
+pub async fn run(g: &Global, a: DeployArgs) -> Result<ExitCode> {
+    let o = g.opts();
+    let scenario = match &a.scenario {
+        Some(p) => Scenario::load(p)?,
+        None => Scenario::default_scenario(),
+    };
+    let params = scenario.chain.protocol_params();
+    let reserve = parse_amount(&a.reserve, &params.staking.denom)?;
+    // On the localnet the validator's TEST-ONLY key deploys by default.
+    let from = match (&g.from, o.chain_id.as_str()) {
+        (Some(f), _) => f.clone(),
+        (None, LOCALNET_CHAIN_ID) => "test:validator".to_string(),
+        (None, _) => g.from()?.to_string(),
+    };
+    let client = o.client(&from).await?;
+    if o.deployment.exists() && !a.force {
+        // A deployment file of a chain that was reset since is stale: its
+        // contracts are gone, so it is replaced; a live one is kept.
+        let live = match Deployment::load(&o.deployment) {
+            Ok(old) => client
+                .query_smart::<_, Value>(&old.staking, &json!({"config": {}}))
+                .await
+                .is_ok(),
+            Err(_) => false,
+        };
+        if live {
+            return Err(DaemonError::Input(format!(
+                "{} names contracts that are live on this chain (pass --force to deploy again and overwrite it)",
+                o.deployment.display()
+            )));
+        }
+        if g.human() {
+            eprintln!(
+                "deploy: {} names no live contracts on this chain (reset since?); replacing it",
+                o.deployment.display()
+            );
+        }
+    }
+    let human = g.human();
+    let mut say = |s: String| {
+        if human {
+            eprintln!("deploy: {s}");
+        }
+    };
+    let d = deploy_contracts(&client, &a.artifacts, params, reserve, &mut say).await?;
+    if let Some(dir) = o.deployment.parent() {
+        io(dir, std::fs::create_dir_all(dir))?;
+    }
+    d.save(&o.deployment)
+        .map_err(|e| DaemonError::Input(e.to_string()))?;
+    say(format!("wrote {}", o.deployment.display()));
+    g.print(&to_json(&d));
+    Ok(ExitCode::SUCCESS)
+}
 
 /// The wasm files `bash ci/build-wasm.sh` writes into `artifacts/`.
 pub const WASM_FILES: [(&str, &str); 4] = [
@@ -48,7 +133,7 @@ async fn instantiate<M: serde::Serialize>(
 /// Deploys the contracts with `client` as deployer and governance; the
 /// reserve is sent to the rewards contract at instantiation. `say` gets a
 /// line per step.
-pub async fn deploy(
+pub async fn deploy_contracts(
     client: &ChainClient,
     artifacts: &Path,
     params: ProtocolParams,

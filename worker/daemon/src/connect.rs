@@ -1,6 +1,6 @@
-//! Reaching a wasmd chain from the CLI and the daemon: where the node is,
-//! which chain it must serve, which deployment file names the contracts,
-//! and whose key signs.
+//! Reaching a wasmd chain from the CLI and the localnet demo: where the
+//! node is, which chain it must serve, which deployment file names the
+//! contracts, and whose key signs.
 //!
 //! Keys: `--from NAME` opens the keyring file `HOME/keys/NAME.json`
 //! (encrypted; the passphrase comes from `IMPULSE_KEYRING_PASSPHRASE`).
@@ -16,12 +16,14 @@ use impulse_chain::api::{Deployment, WasmdChain};
 use impulse_chain::keyring::{load_key, save_key, KeyProtection, KeyringAccess};
 use impulse_chain::{test_mnemonic, ChainClient, ChainConfig, Signer, DEFAULT_PREFIX};
 
-use crate::error::{DaemonError, Result};
+use crate::error::{io, DaemonError, Result};
 
 /// The localnet's chain id (`localnet/lib.sh`).
 pub const LOCALNET_CHAIN_ID: &str = "impulse-local";
 /// Environment variable holding the keyring passphrase.
 pub const PASSPHRASE_ENV: &str = "IMPULSE_KEYRING_PASSPHRASE";
+/// Environment variable that, set to `1`, lets test keys sign on any chain.
+pub const ALLOW_TEST_KEYS_ENV: &str = "IMPULSE_ALLOW_TEST_KEYS";
 
 /// Where the chain is and where this user's files are.
 #[derive(Clone, Debug)]
@@ -73,9 +75,8 @@ impl ChainOpts {
     /// The signer named by `--from`.
     pub fn signer(&self, from: &str) -> Result<Signer> {
         if let Some(name) = from.strip_prefix("test:") {
-            let allowed = self.chain_id == LOCALNET_CHAIN_ID
-                || std::env::var("IMPULSE_ALLOW_TEST_KEYS").as_deref() == Ok("1");
-            if !allowed {
+            let env = std::env::var(ALLOW_TEST_KEYS_ENV).ok();
+            if !test_keys_allowed(&self.chain_id, env.as_deref()) {
                 return Err(DaemonError::Input(format!(
                     "--from {from}: test keys are public and only accepted on the localnet (chain id {LOCALNET_CHAIN_ID}), not on {:?}",
                     self.chain_id
@@ -124,10 +125,7 @@ impl ChainOpts {
             )));
         }
         let dir = path.parent().expect("keys dir");
-        std::fs::create_dir_all(dir).map_err(|source| DaemonError::Io {
-            path: dir.to_path_buf(),
-            source,
-        })?;
+        io(dir, std::fs::create_dir_all(dir))?;
         save_key(
             &path,
             name,
@@ -169,6 +167,12 @@ impl ChainOpts {
     }
 }
 
+/// Test keys are public: only the localnet takes them, unless
+/// [`ALLOW_TEST_KEYS_ENV`] is `1` (`env` is its value).
+fn test_keys_allowed(chain_id: &str, env: Option<&str>) -> bool {
+    chain_id == LOCALNET_CHAIN_ID || env == Some("1")
+}
+
 fn check_key_name(name: &str) -> Result<()> {
     let ok = !name.is_empty()
         && name.len() <= 64
@@ -197,26 +201,6 @@ pub fn check_address(a: &str) -> Result<String> {
     }
 }
 
-/// Parses an amount: `1000` or `1000uimp` (in `denom`); any other denom is
-/// refused.
-pub fn parse_amount(s: &str, denom: &str) -> Result<u128> {
-    let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (num, d) = s.split_at(split);
-    if num.is_empty() {
-        return Err(DaemonError::Input(format!(
-            "bad amount {s:?}: expected a whole number of {denom}, e.g. 1000{denom}"
-        )));
-    }
-    if !d.is_empty() && d != denom {
-        return Err(DaemonError::Input(format!(
-            "wrong denom {d:?} in {s:?}: Impulse stakes and pays in {denom}"
-        )));
-    }
-    num.parse::<u128>()
-        .map_err(|e| DaemonError::Input(format!("bad amount {s:?}: {e}")))
-}
-
 /// The default home: `$IMPULSE_HOME`, else `~/.impulse`.
 pub fn default_home() -> PathBuf {
     if let Ok(h) = std::env::var("IMPULSE_HOME") {
@@ -229,17 +213,6 @@ pub fn default_home() -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn amounts_and_denoms() {
-        assert_eq!(parse_amount("1000", "uimp").unwrap(), 1000);
-        assert_eq!(parse_amount("1000uimp", "uimp").unwrap(), 1000);
-        let e = parse_amount("1000uatom", "uimp").unwrap_err().to_string();
-        assert!(e.contains("wrong denom \"uatom\""), "{e}");
-        assert!(parse_amount("uimp", "uimp").is_err());
-        assert!(parse_amount("", "uimp").is_err());
-        assert!(parse_amount("99999999999999999999999999999999999999999", "uimp").is_err());
-    }
 
     #[test]
     fn addresses() {
@@ -265,8 +238,14 @@ mod tests {
             home: "/nonexistent".into(),
         };
         assert!(o.signer("test:alice").is_ok());
+        // Elsewhere only with IMPULSE_ALLOW_TEST_KEYS=1 (decided from the
+        // value, so the test does not depend on the environment it runs in).
+        assert!(test_keys_allowed(LOCALNET_CHAIN_ID, None));
+        assert!(!test_keys_allowed("impulse-1", None));
+        assert!(!test_keys_allowed("impulse-1", Some("yes")));
+        assert!(test_keys_allowed("impulse-1", Some("1")));
         o.chain_id = "impulse-1".into();
-        if std::env::var("IMPULSE_ALLOW_TEST_KEYS").is_err() {
+        if std::env::var(ALLOW_TEST_KEYS_ENV).is_err() {
             assert!(o.signer("test:alice").is_err());
         }
         assert!(o
