@@ -19,7 +19,7 @@ use impulse_chain::api::Chain;
 use impulse_chain::contracts::Marketplace;
 use impulse_engine::{Engine, TrainState};
 use impulse_protocol::{Hash, MerkleTree};
-use impulse_types::marketplace::{JobResponse, JobState, Opening};
+use impulse_types::marketplace::{JobResponse, JobState, Opening, RoundResponse};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -76,9 +76,9 @@ impl<C: Chain + 'static> Prover<C> {
     }
 
     /// What a job assigned to this provider still needs from it.
-    pub async fn duty(self: &Arc<Self>, job: &JobResponse) -> Result<()> {
+    pub async fn duty(self: &Arc<Self>, job: &JobResponse, round: &RoundResponse) -> Result<()> {
         match job.state {
-            JobState::Assigned => self.train_and_commit(job).await,
+            JobState::Assigned => self.train_and_commit(job, round).await,
             JobState::Committed | JobState::Challenged | JobState::Verifying
                 if self.node.store.hashes(job.id).is_empty() =>
             {
@@ -114,8 +114,14 @@ impl<C: Chain + 'static> Prover<C> {
         }
     }
 
-    /// `Assigned`: starts the run, collects it when it ends, commits it.
-    async fn train_and_commit(self: &Arc<Self>, job: &JobResponse) -> Result<()> {
+    /// `Assigned`: starts the run, collects it when it ends, commits it once
+    /// the committee's secrets are in (the contract refuses a root before
+    /// them, protocol.md §6.3).
+    async fn train_and_commit(
+        self: &Arc<Self>,
+        job: &JobResponse,
+        round: &RoundResponse,
+    ) -> Result<()> {
         let key = attempt(job);
         let finished = {
             let mut book = self.book();
@@ -159,6 +165,9 @@ impl<C: Chain + 'static> Prover<C> {
         let Some((root, model, build)) = done else {
             return Ok(());
         };
+        if round.secrets_due.is_some() {
+            return Ok(()); // the committee is still committing its secrets
+        }
         Marketplace::new(&*self.node.chain)
             .commit_result(job.id, &root, &model, build, self.node.cfg.backend)
             .await

@@ -218,13 +218,13 @@ impl<C: Chain + 'static> Provider<C> {
         let me = self.address();
         let market = Marketplace::new(chain);
         for job in keeper::active_jobs(chain).await? {
-            if job.prover.as_ref().is_some_and(|p| p.as_str() == me) {
-                self.prover.duty(&job).await?;
-            }
             let round = market
                 .round(job.id)
                 .await
                 .ctx(|| format!("reading the round of job {}", job.id))?;
+            if job.prover.as_ref().is_some_and(|p| p.as_str() == me) {
+                self.prover.duty(&job, &round).await?;
+            }
             if let Some(i) = round
                 .committee
                 .iter()

@@ -65,6 +65,10 @@ pub struct ChainSettings {
     pub train_base_blocks: u64,
     #[serde(default = "d_per_step")]
     pub blocks_per_step: u64,
+    /// Window (blocks) in which a committee commits its secrets; the
+    /// prover's root waits for them (protocol.md §6.3).
+    #[serde(default = "d_window")]
+    pub secret_blocks: u64,
     /// Reveal / verify windows (blocks).
     #[serde(default = "d_window")]
     pub reveal_blocks: u64,
@@ -126,6 +130,7 @@ impl ChainSettings {
         p.staking.heartbeat_blocks = self.heartbeat_blocks;
         p.marketplace.train_base_blocks = self.train_base_blocks;
         p.marketplace.blocks_per_step = self.blocks_per_step;
+        p.marketplace.secret_blocks = self.secret_blocks;
         p.marketplace.reveal_blocks = self.reveal_blocks;
         p.marketplace.verify_commit_blocks = self.verify_commit_blocks;
         p.marketplace.verify_reveal_blocks = self.verify_reveal_blocks;

@@ -132,7 +132,11 @@ impl<C: Chain + 'static> Verifier<C> {
         };
         let market = Marketplace::new(&*self.node.chain);
         match round.state {
-            JobState::Assigned if m.secret_hash.is_none() => {
+            // A committee collects secrets at assignment and, after a missed
+            // quorum, again while the job is `Committed` (a new committee).
+            JobState::Assigned | JobState::Committed
+                if round.secrets_due.is_some() && m.secret_hash.is_none() =>
+            {
                 let secret = random32();
                 {
                     let mut book = self.book();
@@ -144,13 +148,19 @@ impl<C: Chain + 'static> Verifier<C> {
                     .await
                     .ctx(|| format!("committing a secret for job {}", job.id))?;
             }
-            JobState::Committed if m.secret.is_none() && m.secret_hash.is_some() => {
-                let secret = self.book().saved.secrets.get(&key).cloned();
-                let Some(secret) = secret else {
+            JobState::Committed
+                if round.secrets_due.is_none() && m.secret.is_none() && m.secret_hash.is_some() =>
+            {
+                let Some(committed) = m.secret_hash.as_ref() else {
+                    return Ok(());
+                };
+                // Found by its commitment: members that were kept when late
+                // ones were replaced committed under an earlier draw.
+                let Some(secret) = self.secret_for(key, committed.as_slice())? else {
                     return Ok(()); // lost: the contract will count a fault
                 };
                 market
-                    .reveal_secret(job.id, &unhex32(&secret)?)
+                    .reveal_secret(job.id, &secret)
                     .await
                     .ctx(|| format!("revealing the secret for job {}", job.id))?;
             }
@@ -190,6 +200,22 @@ impl<C: Chain + 'static> Verifier<C> {
             _ => {}
         }
         Ok(())
+    }
+
+    /// The saved secret of this job's attempt whose commitment is
+    /// `committed`.
+    fn secret_for(&self, key: RoundKey, committed: &[u8]) -> Result<Option<Hash>> {
+        let book = self.book();
+        for (k, hex_secret) in &book.saved.secrets {
+            if k.job != key.job || k.attempt != key.attempt {
+                continue;
+            }
+            let secret = unhex32(hex_secret)?;
+            if secret_commitment(&secret).as_slice() == committed {
+                return Ok(Some(secret));
+            }
+        }
+        Ok(None)
     }
 
     /// Starts (or collects) the replay of a round's challenged steps; the
@@ -314,13 +340,26 @@ impl<C: Chain + 'static> Verifier<C> {
                 let (next, h) = e
                     .replay(&served.bytes, &served.hash, s)
                     .ctx(|| format!("replaying step {s}"))?;
-                let mh = (s == e.job.steps).then(|| next.model_hash());
+                let last = s == e.job.steps;
+                // Exact mode: the model of the replayed state `L`; tolerance
+                // mode: the model of the state `L` the prover served (what
+                // the trainer receives), which must be its committed model.
+                let mut mh = (last && !tolerance).then(|| next.model_hash());
                 let dist = match claimed {
                     Some(b) => {
                         let c = e.decode(&b).ctx(|| format!("decoding claimed state {s}"))?;
+                        if last {
+                            mh = Some(c.model_hash());
+                        }
                         impulse_engine::relative_l2(&next, &c)
                     }
-                    None => f64::INFINITY,
+                    None => {
+                        if last && tolerance {
+                            // The claimed state `L` was not served.
+                            mh = Some([0u8; 32]);
+                        }
+                        f64::INFINITY
+                    }
                 };
                 Ok((h, mh, dist))
             })

@@ -107,9 +107,10 @@ async fn the_default_scenario_settles_slashes_and_pays() {
     assert!(r.epochs.len() >= 2);
 }
 
-/// The only prover registers and never trains: each attempt misses its
-/// training deadline (a benign fault), and after `max_attempts` (3) the
-/// job fails and its escrow goes back to the trainer. The demo reports it
+/// The three provers register and never train: each attempt misses its
+/// training deadline (a benign fault; the prover is never assigned that job
+/// again), and after `max_attempts` (3) the job fails and its escrow goes
+/// back to the trainer. The demo reports it
 /// like any other outcome.
 const ONLY_PROVER_OFFLINE: &str = r#"
 name = "only-prover-offline"
@@ -125,9 +126,21 @@ blocks_per_step = 1
 verifier_price_per_step = 1000
 
 [[providers]]
-name = "offline"
+name = "offline-0"
 stake = 1_200_000_000
 price = 5
+behaviour = "offline"
+
+[[providers]]
+name = "offline-1"
+stake = 1_200_000_000
+price = 6
+behaviour = "offline"
+
+[[providers]]
+name = "offline-2"
+stake = 1_200_000_000
+price = 7
 behaviour = "offline"
 
 [[providers]]
@@ -165,7 +178,13 @@ async fn a_failed_job_is_reported_like_any_other_outcome() {
     let j = r.job("never-trained").unwrap();
     assert_eq!(j.status, JobState::Failed, "{j:?}");
     assert_eq!(j.attempts, 3, "{j:?}");
-    assert_eq!(j.provers, vec!["offline"; 3], "{j:?}");
+    // A prover that timed out never gets the job again (issue 14): each
+    // attempt went to the next offline prover.
+    assert_eq!(
+        j.provers,
+        vec!["offline-0", "offline-1", "offline-2"],
+        "{j:?}"
+    );
     // No round any more, nothing paid but the refund of the whole escrow.
     assert!(
         j.challenged_steps.is_empty() && j.committee.is_empty(),
@@ -176,10 +195,12 @@ async fn a_failed_job_is_reported_like_any_other_outcome() {
     assert!(j.escrow_left.is_zero(), "{j:?}");
     assert_eq!(j.model_hash_matches, None);
     assert!(j.ended_secs.is_some());
-    // The benign faults cost the prover stake; it is not banned.
-    let off = r.provider("offline").unwrap();
-    assert!(off.stake_after < off.stake_before, "{off:?}");
-    assert!(!off.banned, "{off:?}");
+    // The benign faults cost each prover stake; none is banned.
+    for name in ["offline-0", "offline-1", "offline-2"] {
+        let off = r.provider(name).unwrap();
+        assert!(off.stake_after < off.stake_before, "{off:?}");
+        assert!(!off.banned, "{off:?}");
+    }
     let html = std::fs::read_to_string(out.path().join("index.html")).unwrap();
     assert!(
         html.contains("pill bad\">failed<"),
