@@ -75,8 +75,9 @@ pub enum Visibility {
     },
 }
 
-/// The caller named in the request's [`crate::CALLER_HEADER`]. Claimed, not
-/// yet proven (see the header's documentation).
+/// An account address. The server hands one to the access hooks only once
+/// the request proved it (a valid [`crate::auth::AUTH_HEADER`] whose key
+/// [`ArtifactStore::owns_key`]); an unauthenticated request is `None`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Caller(String);
 
@@ -210,15 +211,33 @@ pub trait ArtifactStore: Send + Sync + 'static {
         })
     }
 
+    /// Who may read the dataset with this SHA-256. Default: anyone.
+    /// A store marks a dataset that only private jobs train on as
+    /// [`Visibility::Private`] with the union of those jobs' readers (their
+    /// trainer, prover and committee members); a dataset any public job
+    /// names stays public (the public job's verifiers must replay it).
+    fn dataset_visibility(&self, _sha256: &Hash) -> Result<Visibility, StoreError> {
+        Ok(Visibility::Public)
+    }
+
     /// Access policy hook for datasets, called before [`Self::dataset`].
-    /// Default: anyone who knows the hash (a job names its dataset by hash,
-    /// and the prover that was assigned the job must be able to fetch it).
-    fn may_read_dataset(
-        &self,
-        _sha256: &Hash,
-        _caller: Option<&Caller>,
-    ) -> Result<bool, StoreError> {
-        Ok(true)
+    /// Default: by [`Self::dataset_visibility`], as [`Self::may_read`] does
+    /// for jobs.
+    fn may_read_dataset(&self, sha256: &Hash, caller: Option<&Caller>) -> Result<bool, StoreError> {
+        Ok(match self.dataset_visibility(sha256)? {
+            Visibility::Public => true,
+            Visibility::Private { readers } => caller.is_some_and(|c| readers.contains(c.as_str())),
+        })
+    }
+
+    /// Whether `public_key` (compressed secp256k1) is the key of account
+    /// `address` on the chain this store answers for. Called for every
+    /// signed request, after its signature verified and before the access
+    /// hooks; keep it fast (a cache, not a chain query per request).
+    /// Default: the Cosmos rule [`crate::auth::cosmos_owns`] (the address
+    /// is bech32 of RIPEMD-160(SHA-256(key))).
+    fn owns_key(&self, address: &str, public_key: &[u8; 33]) -> bool {
+        crate::auth::cosmos_owns(address, public_key)
     }
 }
 
@@ -241,8 +260,14 @@ impl<T: ArtifactStore + ?Sized> ArtifactStore for std::sync::Arc<T> {
     fn may_read(&self, job: u64, caller: Option<&Caller>) -> Result<bool, StoreError> {
         (**self).may_read(job, caller)
     }
+    fn dataset_visibility(&self, sha256: &Hash) -> Result<Visibility, StoreError> {
+        (**self).dataset_visibility(sha256)
+    }
     fn may_read_dataset(&self, sha256: &Hash, caller: Option<&Caller>) -> Result<bool, StoreError> {
         (**self).may_read_dataset(sha256, caller)
+    }
+    fn owns_key(&self, address: &str, public_key: &[u8; 33]) -> bool {
+        (**self).owns_key(address, public_key)
     }
 }
 
