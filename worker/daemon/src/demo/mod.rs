@@ -55,7 +55,7 @@ pub async fn min_budget<C: Chain>(c: &C, spec: &JobSpec) -> Result<u128> {
         .await
         .ctx(|| "reading the marketplace config".into())?
         .params;
-    impulse_protocol::budget::required_budget(spec, p.verifier_price_per_step, p.protocol_fee)
+    impulse_protocol::budget::required_budget(spec, &p)
         .and_then(|b| b.total())
         .map(|t| t.u128())
         .map_err(|e| DaemonError::BadJob(format!("budget: {e}")))
