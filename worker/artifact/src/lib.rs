@@ -35,7 +35,7 @@ pub use client::{ArtifactClient, ClientConfig, ClientError, DownloadedModel, Ver
 pub use impulse_protocol::{Hash, Proof};
 pub use memory::MemoryStore;
 pub use pb::{ModelFormat, Phase, ServingStatus};
-pub use server::{serve, ServeError, ServerConfig};
+pub use server::{serve, ServeError, ServerConfig, TlsFiles};
 pub use store::{
     ArtifactStore, Caller, DatasetBlob, ModelBlob, Progress, StateBlob, StoreError, Visibility,
 };

@@ -7,6 +7,7 @@
 #![allow(clippy::result_large_err)]
 
 use std::future::Future;
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
@@ -72,6 +73,18 @@ pub struct ServerConfig {
     /// address the server is advertised at when that is not a local
     /// address (NAT, a proxy, a name). Default: none.
     pub audiences: Vec<String>,
+    /// Serve over TLS with this certificate and key (default: none, plain
+    /// HTTP/2; then anyone on the path reads what is served).
+    pub tls: Option<TlsFiles>,
+}
+
+/// PEM files of the server's TLS identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// The certificate chain, leaf first.
+    pub cert_pem: PathBuf,
+    /// The certificate's private key (PKCS#8, PKCS#1 or SEC1).
+    pub key_pem: PathBuf,
 }
 
 impl Default for ServerConfig {
@@ -86,6 +99,7 @@ impl Default for ServerConfig {
             auth_window: Duration::from_secs(120),
             replay_cache_entries: 100_000,
             audiences: Vec::new(),
+            tls: None,
         }
     }
 }
@@ -133,7 +147,15 @@ pub enum ServeError {
     /// A [`ServerConfig`] bound is violated.
     #[error("invalid artifact server config: {0}")]
     Config(String),
-    /// The transport failed.
+    /// A TLS file cannot be read.
+    #[error("artifact server TLS: cannot read {path}: {reason}")]
+    TlsFile {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// The transport failed (also: a TLS certificate or key it refuses).
     #[error("artifact server transport error: {0}")]
     Transport(#[from] tonic::transport::Error),
 }
@@ -172,6 +194,18 @@ pub async fn serve<S: ArtifactStore>(
         .max_concurrent_streams(config.max_streams_per_connection)
         .http2_keepalive_interval(Some(config.keepalive))
         .http2_keepalive_timeout(Some(config.keepalive));
+    if let Some(tls) = &config.tls {
+        let read = |p: &PathBuf| {
+            std::fs::read(p).map_err(|e| ServeError::TlsFile {
+                path: p.display().to_string(),
+                reason: e.to_string(),
+            })
+        };
+        let identity =
+            tonic::transport::Identity::from_pem(read(&tls.cert_pem)?, read(&tls.key_pem)?);
+        builder =
+            builder.tls_config(tonic::transport::ServerTlsConfig::new().identity(identity))?;
+    }
     let server = builder.add_service(svc).serve_with_incoming_shutdown(
         TcpListenerStream::new(listener),
         shutdown.clone().cancelled_owned(),

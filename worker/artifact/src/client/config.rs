@@ -37,6 +37,12 @@ pub struct ClientConfig {
     /// account). `None`: unsigned requests, which only public jobs and
     /// datasets answer.
     pub identity: Option<Identity>,
+    /// CA certificates (PEM) trusted for `https://` endpoints; the server's
+    /// certificate must chain to one and name the endpoint's host. An
+    /// `https://` endpoint without it is
+    /// [`ClientError::InvalidEndpoint`](super::ClientError::InvalidEndpoint)
+    /// (no system roots are built in).
+    pub tls_ca_pem: Option<Vec<u8>>,
 }
 
 impl Default for ClientConfig {
@@ -52,6 +58,7 @@ impl Default for ClientConfig {
             max_model_bytes: 4 << 30,
             max_dataset_bytes: 1 << 30,
             identity: None,
+            tls_ca_pem: None,
         }
     }
 }

@@ -17,7 +17,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use bytes::Bytes;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 use tonic::{Request, Response, Status, Streaming};
 
 pub use config::ClientConfig;
@@ -49,11 +49,20 @@ impl ArtifactClient {
                 endpoint: endpoint.to_owned(),
                 reason: "no host".into(),
             })?;
-        let ep = Endpoint::from_shared(endpoint.to_owned())
-            .map_err(|e| ClientError::InvalidEndpoint {
-                endpoint: endpoint.to_owned(),
-                reason: e.to_string(),
-            })?
+        let invalid = |reason: String| ClientError::InvalidEndpoint {
+            endpoint: endpoint.to_owned(),
+            reason,
+        };
+        let mut ep =
+            Endpoint::from_shared(endpoint.to_owned()).map_err(|e| invalid(e.to_string()))?;
+        if endpoint.starts_with("https://") {
+            let ca = config.tls_ca_pem.as_ref().ok_or_else(|| {
+                invalid("an https endpoint needs ClientConfig::tls_ca_pem".into())
+            })?;
+            let tls = ClientTlsConfig::new().ca_certificate(Certificate::from_pem(ca));
+            ep = ep.tls_config(tls).map_err(|e| invalid(e.to_string()))?;
+        }
+        let ep = ep
             .connect_timeout(config.connect_timeout)
             .tcp_nodelay(true)
             .http2_keep_alive_interval(Duration::from_secs(30))
