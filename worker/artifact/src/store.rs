@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use bytes::Bytes;
 use impulse_protocol::{Hash, Proof};
 
+pub use crate::auth::Caller;
 use crate::pb::{ModelFormat, Phase};
 
 /// One state of a job as the prover committed to it.
@@ -73,28 +74,6 @@ pub enum Visibility {
         /// Addresses allowed to read.
         readers: BTreeSet<String>,
     },
-}
-
-/// An account address. The server hands one to the access hooks only once
-/// the request proved it (a valid [`crate::auth::AUTH_HEADER`] whose key
-/// [`ArtifactStore::owns_key`]); an unauthenticated request is `None`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Caller(String);
-
-impl Caller {
-    /// A caller identity: 1 to [`crate::MAX_CALLER_LEN`] ASCII letters and
-    /// digits (a bech32 address); `None` otherwise.
-    pub fn new(address: &str) -> Option<Self> {
-        let ok = !address.is_empty()
-            && address.len() <= crate::MAX_CALLER_LEN
-            && address.bytes().all(|b| b.is_ascii_alphanumeric());
-        ok.then(|| Self(address.to_owned()))
-    }
-
-    /// The address.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
 /// Why a store could not answer. Each maps to one gRPC status code

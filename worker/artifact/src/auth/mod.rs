@@ -19,8 +19,6 @@ use k256::ecdsa::signature::Signer as _;
 use k256::ecdsa::{Signature, SigningKey};
 use sha2::{Digest, Sha256};
 
-use crate::store::Caller;
-
 pub use verify::AuthError;
 
 /// Request metadata header carrying the caller's signed claim, see
@@ -33,6 +31,30 @@ pub const DOMAIN: &[u8] = b"impulse-artifact-auth/v1";
 
 /// Bytes of a request nonce.
 pub const NONCE_LEN: usize = 16;
+
+/// An account address. The server hands one to the access hooks only once
+/// the request proved it (a valid [`AUTH_HEADER`] whose key
+/// [`ArtifactStore::owns_key`]); an unauthenticated request is `None`.
+///
+/// [`ArtifactStore::owns_key`]: crate::ArtifactStore::owns_key
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Caller(String);
+
+impl Caller {
+    /// A caller identity: 1 to [`crate::MAX_CALLER_LEN`] ASCII letters and
+    /// digits (a bech32 address); `None` otherwise.
+    pub fn new(address: &str) -> Option<Self> {
+        let ok = !address.is_empty()
+            && address.len() <= crate::MAX_CALLER_LEN
+            && address.bytes().all(|b| b.is_ascii_alphanumeric());
+        ok.then(|| Self(address.to_owned()))
+    }
+
+    /// The address.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
 
 /// The gRPC paths of the methods, as signed.
 pub mod method {

@@ -9,8 +9,7 @@ use std::time::{Duration, Instant};
 use k256::ecdsa::signature::Verifier as _;
 use k256::ecdsa::{Signature, VerifyingKey};
 
-use super::{signed_bytes, Claim, Scope};
-use crate::store::Caller;
+use super::{signed_bytes, Caller, Claim, Scope};
 
 /// Why a request's authentication was refused. Every variant but
 /// [`AuthError::ReplayCacheFull`] is answered `UNAUTHENTICATED`.
