@@ -69,9 +69,10 @@ pub struct ServerConfig {
     /// with `RESOURCE_EXHAUSTED` rather than a nonce forgotten early.
     pub replay_cache_entries: usize,
     /// Names (`host:port`) a signed request may name as its server besides
-    /// the local address its connection arrived on: the DNS name or public
-    /// address the server is advertised at when that is not a local
-    /// address (NAT, a proxy, a name). Default: none.
+    /// the local address its connection arrived on and the address the
+    /// listener is bound to: the DNS name or public address the server is
+    /// advertised at when that is neither (NAT, a proxy, a name). Default:
+    /// none.
     pub audiences: Vec<String>,
     /// Serve over TLS with this certificate and key (default: none, plain
     /// HTTP/2; then anyone on the path reads what is served).
@@ -183,7 +184,15 @@ pub async fn serve<S: ArtifactStore>(
         hard_stop: hard_stop.clone(),
         auth: Verifier::new(
             config.auth_window,
-            config.audiences.clone(),
+            config
+                .audiences
+                .iter()
+                .cloned()
+                // The bound address too: a server bound to 0.0.0.0:7070
+                // that advertises http://0.0.0.0:7070 accepts what its
+                // callers signed for that.
+                .chain(listener.local_addr().ok().map(|a| a.to_string()))
+                .collect(),
             config.replay_cache_entries,
         ),
     });

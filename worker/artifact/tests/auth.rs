@@ -427,3 +427,24 @@ async fn the_store_decides_who_owns_a_key() {
     assert!(e.to_string().contains("does not own"), "{e}");
     srv.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_bound_to_all_interfaces_accepts_its_bound_address() {
+    let (s, w) = world();
+    // A daemon bound to 0.0.0.0 advertises http://0.0.0.0:PORT; its callers
+    // sign for that while the connection arrives on 127.0.0.1.
+    let listener = TcpListener::bind("0.0.0.0:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let srv = start_on(listener, s, ServerConfig::default());
+    let c = client(&format!("http://0.0.0.0:{port}"), Some(&w.verifier)).await;
+    assert_eq!(c.audience(), format!("0.0.0.0:{port}"));
+    c.fetch_state(JOB, 1, &w.root).await.unwrap();
+    // The loopback name works too (the connection's local address); a
+    // name the server was not given does not.
+    let c = client(&format!("http://127.0.0.1:{port}"), Some(&w.verifier)).await;
+    c.fetch_state(JOB, 1, &w.root).await.unwrap();
+    let c = client(&format!("http://localhost:{port}"), Some(&w.verifier)).await;
+    let e = c.fetch_state(JOB, 1, &w.root).await.unwrap_err();
+    assert_eq!(e.code(), Some(Code::Unauthenticated), "{e}");
+    srv.stop().await.unwrap();
+}
