@@ -13,7 +13,11 @@
 //!   serving a dataset, small jobs).
 //! * [`server`]: [`serve`], limits, graceful shutdown.
 //! * [`client`]: [`ArtifactClient`], verification, size caps, retries.
+//! * [`auth`]: signed requests ([`auth::AUTH_HEADER`]): the signed bytes,
+//!   [`Identity`] on the client, freshness, replay and key checks on the
+//!   server.
 
+pub mod auth;
 mod chunk;
 pub mod client;
 pub mod memory;
@@ -26,24 +30,22 @@ pub mod pb {
     tonic::include_proto!("impulse.artifact.v1");
 }
 
+pub use auth::{Identity, RequestSigner, AUTH_HEADER};
 pub use client::{ArtifactClient, ClientConfig, ClientError, DownloadedModel, VerifiedState};
 pub use impulse_protocol::{Hash, Proof};
 pub use memory::MemoryStore;
 pub use pb::{ModelFormat, Phase, ServingStatus};
-pub use server::{serve, ServeError, ServerConfig};
+pub use server::{serve, ServeError, ServerConfig, TlsFiles};
 pub use store::{
     ArtifactStore, Caller, DatasetBlob, ModelBlob, Progress, StateBlob, StoreError, Visibility,
 };
 
-/// Request metadata header naming the caller (a bech32 account address).
-///
-/// It is **not authenticated** yet: anyone can claim any address. The plan
-/// (README, "What is left") is a second header `impulse-caller-sig` with the
-/// caller's secp256k1 signature over `(method, job, step, unix time)`, checked
-/// against the caller's on-chain public key before [`ArtifactStore::may_read`].
+/// The legacy request header naming a caller without proof. A request
+/// that has it and no [`AUTH_HEADER`] is refused (`UNAUTHENTICATED`):
+/// anyone can write any address in it.
 pub const CALLER_HEADER: &str = "impulse-caller";
 
-/// Longest accepted [`CALLER_HEADER`] value, in bytes.
+/// Longest account address accepted in [`AUTH_HEADER`], in bytes.
 pub const MAX_CALLER_LEN: usize = 128;
 
 /// Default size of a data chunk: 1 MiB.

@@ -24,6 +24,8 @@ pub struct MemoryStore {
 struct Inner {
     jobs: BTreeMap<u64, Job>,
     datasets: HashMap<Hash, Bytes>,
+    /// Datasets that are not public.
+    dataset_visibility: HashMap<Hash, Visibility>,
 }
 
 #[derive(Debug)]
@@ -135,6 +137,21 @@ impl MemoryStore {
         Ok(())
     }
 
+    /// Sets who may read a dataset (default: anyone); e.g. a private job's
+    /// dataset to its trainer, prover and committee.
+    pub fn set_dataset_visibility(
+        &self,
+        sha256: Hash,
+        visibility: Visibility,
+    ) -> Result<(), StoreError> {
+        let mut inner = self.write()?;
+        match visibility {
+            Visibility::Public => inner.dataset_visibility.remove(&sha256),
+            v => inner.dataset_visibility.insert(sha256, v),
+        };
+        Ok(())
+    }
+
     /// Replaces the visibility of `job` (e.g. once its committee is drawn).
     pub fn set_visibility(&self, job: u64, visibility: Visibility) -> Result<(), StoreError> {
         let mut inner = self.write()?;
@@ -193,6 +210,15 @@ impl ArtifactStore for MemoryStore {
             bytes: bytes.clone(),
             sha256: *sha256,
         })
+    }
+
+    fn dataset_visibility(&self, sha256: &Hash) -> Result<Visibility, StoreError> {
+        Ok(self
+            .read()?
+            .dataset_visibility
+            .get(sha256)
+            .cloned()
+            .unwrap_or(Visibility::Public))
     }
 
     fn progress(&self, job: u64) -> Result<Progress, StoreError> {

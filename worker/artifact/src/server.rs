@@ -7,6 +7,7 @@
 #![allow(clippy::result_large_err)]
 
 use std::future::Future;
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
@@ -20,6 +21,8 @@ use tokio_stream::Stream;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 use tonic::{Request, Response, Status};
 
+use crate::auth::verify::Verifier;
+use crate::auth::{unix_now, AuthError, Claim, Scope, AUTH_HEADER};
 use crate::chunk::Chunk;
 use crate::pb::artifacts_server::{Artifacts, ArtifactsServer};
 use crate::pb::{
@@ -28,10 +31,7 @@ use crate::pb::{
     ProgressResponse, ServingStatus, StateChunk, StateMeta,
 };
 use crate::store::{ArtifactStore, Caller, StoreError};
-use crate::{
-    CALLER_HEADER, MAX_CALLER_LEN, MAX_CHUNK_SIZE, MAX_PROOF_SIBLINGS, MESSAGE_OVERHEAD,
-    MIN_CHUNK_SIZE,
-};
+use crate::{CALLER_HEADER, MAX_CHUNK_SIZE, MAX_PROOF_SIBLINGS, MESSAGE_OVERHEAD, MIN_CHUNK_SIZE};
 
 /// After the drain deadline the remaining streams are ended with
 /// `UNAVAILABLE`; connections get this long to deliver that before
@@ -60,6 +60,32 @@ pub struct ServerConfig {
     /// HTTP/2 keep-alive ping interval; a peer that does not answer within
     /// the same time is dropped, which frees its streams (default 30 s).
     pub keepalive: Duration,
+    /// How far a signed request's timestamp may be from the server's clock,
+    /// either way (default 120 s, at most 1 h). Older is `UNAUTHENTICATED`
+    /// (expired), further ahead too (from the future).
+    pub auth_window: Duration,
+    /// Most nonces remembered against replays (default 100 000); each is
+    /// kept for twice `auth_window`. When full, a signed request is refused
+    /// with `RESOURCE_EXHAUSTED` rather than a nonce forgotten early.
+    pub replay_cache_entries: usize,
+    /// Names (`host:port`) a signed request may name as its server besides
+    /// the local address its connection arrived on and the address the
+    /// listener is bound to: the DNS name or public address the server is
+    /// advertised at when that is neither (NAT, a proxy, a name). Default:
+    /// none.
+    pub audiences: Vec<String>,
+    /// Serve over TLS with this certificate and key (default: none, plain
+    /// HTTP/2; then anyone on the path reads what is served).
+    pub tls: Option<TlsFiles>,
+}
+
+/// PEM files of the server's TLS identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// The certificate chain, leaf first.
+    pub cert_pem: PathBuf,
+    /// The certificate's private key (PKCS#8, PKCS#1 or SEC1).
+    pub key_pem: PathBuf,
 }
 
 impl Default for ServerConfig {
@@ -71,6 +97,10 @@ impl Default for ServerConfig {
             max_streams_per_connection: 64,
             drain_timeout: Duration::from_secs(30),
             keepalive: Duration::from_secs(30),
+            auth_window: Duration::from_secs(120),
+            replay_cache_entries: 100_000,
+            audiences: Vec::new(),
+            tls: None,
         }
     }
 }
@@ -99,6 +129,15 @@ impl ServerConfig {
         if self.keepalive.is_zero() {
             return bad("keepalive must be positive".into());
         }
+        if !(Duration::from_secs(1)..=Duration::from_secs(3600)).contains(&self.auth_window) {
+            return bad(format!(
+                "auth_window {:?} is outside 1 s..=1 h",
+                self.auth_window
+            ));
+        }
+        if self.replay_cache_entries == 0 {
+            return bad("replay_cache_entries must be positive".into());
+        }
         Ok(())
     }
 }
@@ -109,7 +148,15 @@ pub enum ServeError {
     /// A [`ServerConfig`] bound is violated.
     #[error("invalid artifact server config: {0}")]
     Config(String),
-    /// The transport failed.
+    /// A TLS file cannot be read.
+    #[error("artifact server TLS: cannot read {path}: {reason}")]
+    TlsFile {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// The transport failed (also: a TLS certificate or key it refuses).
     #[error("artifact server transport error: {0}")]
     Transport(#[from] tonic::transport::Error),
 }
@@ -135,6 +182,19 @@ pub async fn serve<S: ArtifactStore>(
         active: AtomicU32::new(0),
         shutdown: shutdown.clone(),
         hard_stop: hard_stop.clone(),
+        auth: Verifier::new(
+            config.auth_window,
+            config
+                .audiences
+                .iter()
+                .cloned()
+                // The bound address too: a server bound to 0.0.0.0:7070
+                // that advertises http://0.0.0.0:7070 accepts what its
+                // callers signed for that.
+                .chain(listener.local_addr().ok().map(|a| a.to_string()))
+                .collect(),
+            config.replay_cache_entries,
+        ),
     });
     let svc = ArtifactsServer::new(Service(shared))
         .max_decoding_message_size(config.max_request_bytes)
@@ -143,6 +203,18 @@ pub async fn serve<S: ArtifactStore>(
         .max_concurrent_streams(config.max_streams_per_connection)
         .http2_keepalive_interval(Some(config.keepalive))
         .http2_keepalive_timeout(Some(config.keepalive));
+    if let Some(tls) = &config.tls {
+        let read = |p: &PathBuf| {
+            std::fs::read(p).map_err(|e| ServeError::TlsFile {
+                path: p.display().to_string(),
+                reason: e.to_string(),
+            })
+        };
+        let identity =
+            tonic::transport::Identity::from_pem(read(&tls.cert_pem)?, read(&tls.key_pem)?);
+        builder =
+            builder.tls_config(tonic::transport::ServerTlsConfig::new().identity(identity))?;
+    }
     let server = builder.add_service(svc).serve_with_incoming_shutdown(
         TcpListenerStream::new(listener),
         shutdown.clone().cancelled_owned(),
@@ -168,6 +240,7 @@ struct Shared<S> {
     active: AtomicU32,
     shutdown: CancellationToken,
     hard_stop: CancellationToken,
+    auth: Verifier,
 }
 
 struct Service<S>(Arc<Shared<S>>);
@@ -205,18 +278,55 @@ impl<S: ArtifactStore> Service<S> {
             .map_err(Status::from)
     }
 
+    /// The caller a request proves, or `None` for an unsigned request:
+    /// the [`AUTH_HEADER`] parsed, fresh, signed for `scope` at this
+    /// server, by a key that owns the address, and not seen before.
+    async fn authenticate<T>(
+        &self,
+        req: &Request<T>,
+        scope: Scope,
+    ) -> Result<Option<Caller>, Status> {
+        let md = req.metadata();
+        let Some(v) = md.get(AUTH_HEADER) else {
+            if md.contains_key(CALLER_HEADER) {
+                return Err(AuthError::Unsigned.into());
+            }
+            return Ok(None);
+        };
+        let v = v
+            .to_str()
+            .map_err(|_| AuthError::Malformed("not ASCII".into()))?;
+        let claim = Claim::parse(v)?;
+        let caller = self
+            .0
+            .auth
+            .check(&claim, &scope, req.local_addr(), unix_now())?;
+        let (address, key) = (claim.address.clone(), claim.public_key);
+        let owns = self
+            .blocking(move |s| Ok(s.owns_key(address.as_str(), &key)))
+            .await?;
+        if !owns {
+            return Err(AuthError::NotOwner(claim.address.as_str().to_owned()).into());
+        }
+        self.0.auth.remember(&claim)?;
+        Ok(Some(caller))
+    }
+
     async fn authorize(&self, job: u64, caller: Option<Caller>) -> Result<(), Status> {
         let c = caller.clone();
         if self.blocking(move |s| s.may_read(job, c.as_ref())).await? {
-            Ok(())
-        } else {
-            Err(StoreError::PermissionDenied {
-                job,
-                caller: caller
-                    .map_or_else(|| "anonymous caller".to_owned(), |c| c.as_str().to_owned()),
-            }
-            .into())
+            return Ok(());
         }
+        Err(match caller {
+            None => Status::unauthenticated(format!(
+                "job {job} is private and the request is not signed; sign it with the {AUTH_HEADER} header"
+            )),
+            Some(c) => StoreError::PermissionDenied {
+                job,
+                caller: c.as_str().to_owned(),
+            }
+            .into(),
+        })
     }
 
     fn chunks<T: Chunk>(&self, slot: SlotGuard<S>, meta: T::Meta, bytes: Bytes) -> ChunkStream<T> {
@@ -240,21 +350,6 @@ impl<S> Drop for SlotGuard<S> {
     fn drop(&mut self) {
         self.0.active.fetch_sub(1, Ordering::SeqCst);
     }
-}
-
-/// The caller named in [`CALLER_HEADER`], if any; a malformed header is
-/// `INVALID_ARGUMENT`.
-fn caller<T>(req: &Request<T>) -> Result<Option<Caller>, Status> {
-    let Some(v) = req.metadata().get(CALLER_HEADER) else {
-        return Ok(None);
-    };
-    let bad = || {
-        Status::invalid_argument(format!(
-            "header {CALLER_HEADER} must be 1..={MAX_CALLER_LEN} ASCII letters and digits"
-        ))
-    };
-    let s = v.to_str().map_err(|_| bad())?;
-    Caller::new(s).map(Some).ok_or_else(bad)
 }
 
 fn proof_to_pb(p: &impulse_protocol::Proof) -> Result<MerkleProof, Status> {
@@ -333,7 +428,8 @@ impl<S: ArtifactStore> Artifacts for Service<S> {
         &self,
         req: Request<GetStateRequest>,
     ) -> Result<Response<Self::GetStateStream>, Status> {
-        let who = caller(&req)?;
+        let scope = Scope::state(req.get_ref().job_id, req.get_ref().step);
+        let who = self.authenticate(&req, scope).await?;
         let GetStateRequest { job_id, step } = req.into_inner();
         tracing::debug!(job_id, step, "GetState");
         let slot = self.slot()?;
@@ -354,7 +450,8 @@ impl<S: ArtifactStore> Artifacts for Service<S> {
         &self,
         req: Request<GetModelRequest>,
     ) -> Result<Response<Self::GetModelStream>, Status> {
-        let who = caller(&req)?;
+        let scope = Scope::model(req.get_ref().job_id, req.get_ref().format);
+        let who = self.authenticate(&req, scope).await?;
         let GetModelRequest { job_id, format } = req.into_inner();
         let format = match ModelFormat::try_from(format) {
             Ok(ModelFormat::Unspecified) => ModelFormat::Safetensors,
@@ -390,11 +487,11 @@ impl<S: ArtifactStore> Artifacts for Service<S> {
         &self,
         req: Request<GetDatasetRequest>,
     ) -> Result<Response<Self::GetDatasetStream>, Status> {
-        let who = caller(&req)?;
-        let raw = req.into_inner().sha256;
+        let raw = req.get_ref().sha256.clone();
         let sha256: impulse_protocol::Hash = raw.as_ref().try_into().map_err(|_| {
             Status::invalid_argument(format!("sha256 must be 32 bytes, got {}", raw.len()))
         })?;
+        let who = self.authenticate(&req, Scope::dataset(sha256)).await?;
         tracing::debug!(sha256 = %hex::encode(sha256), "GetDataset");
         let slot = self.slot()?;
         let c = who.clone();
@@ -402,11 +499,16 @@ impl<S: ArtifactStore> Artifacts for Service<S> {
             .blocking(move |s| s.may_read_dataset(&sha256, c.as_ref()))
             .await?
         {
-            return Err(Status::permission_denied(format!(
-                "{} may not read dataset {}",
-                who.map_or_else(|| "anonymous caller".to_owned(), |c| c.as_str().to_owned()),
-                hex::encode(sha256)
-            )));
+            let hash = hex::encode(sha256);
+            return Err(match who {
+                None => Status::unauthenticated(format!(
+                    "dataset {hash} is private and the request is not signed; sign it with the {AUTH_HEADER} header"
+                )),
+                Some(c) => Status::permission_denied(format!(
+                    "{} may not read private dataset {hash}",
+                    c.as_str()
+                )),
+            });
         }
         let blob = self.blocking(move |s| s.dataset(&sha256)).await?;
         let meta = DatasetMeta {
@@ -437,7 +539,9 @@ impl<S: ArtifactStore> Artifacts for Service<S> {
         &self,
         req: Request<ProgressRequest>,
     ) -> Result<Response<ProgressResponse>, Status> {
-        let who = caller(&req)?;
+        let who = self
+            .authenticate(&req, Scope::progress(req.get_ref().job_id))
+            .await?;
         let job_id = req.into_inner().job_id;
         self.authorize(job_id, who).await?;
         let p = self.blocking(move |s| s.progress(job_id)).await?;

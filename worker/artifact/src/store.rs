@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use bytes::Bytes;
 use impulse_protocol::{Hash, Proof};
 
+pub use crate::auth::Caller;
 use crate::pb::{ModelFormat, Phase};
 
 /// One state of a job as the prover committed to it.
@@ -73,27 +74,6 @@ pub enum Visibility {
         /// Addresses allowed to read.
         readers: BTreeSet<String>,
     },
-}
-
-/// The caller named in the request's [`crate::CALLER_HEADER`]. Claimed, not
-/// yet proven (see the header's documentation).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Caller(String);
-
-impl Caller {
-    /// A caller identity: 1 to [`crate::MAX_CALLER_LEN`] ASCII letters and
-    /// digits (a bech32 address); `None` otherwise.
-    pub fn new(address: &str) -> Option<Self> {
-        let ok = !address.is_empty()
-            && address.len() <= crate::MAX_CALLER_LEN
-            && address.bytes().all(|b| b.is_ascii_alphanumeric());
-        ok.then(|| Self(address.to_owned()))
-    }
-
-    /// The address.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
 /// Why a store could not answer. Each maps to one gRPC status code
@@ -210,15 +190,33 @@ pub trait ArtifactStore: Send + Sync + 'static {
         })
     }
 
+    /// Who may read the dataset with this SHA-256. Default: anyone.
+    /// A store marks a dataset that only private jobs train on as
+    /// [`Visibility::Private`] with the union of those jobs' readers (their
+    /// trainer, prover and committee members); a dataset any public job
+    /// names stays public (the public job's verifiers must replay it).
+    fn dataset_visibility(&self, _sha256: &Hash) -> Result<Visibility, StoreError> {
+        Ok(Visibility::Public)
+    }
+
     /// Access policy hook for datasets, called before [`Self::dataset`].
-    /// Default: anyone who knows the hash (a job names its dataset by hash,
-    /// and the prover that was assigned the job must be able to fetch it).
-    fn may_read_dataset(
-        &self,
-        _sha256: &Hash,
-        _caller: Option<&Caller>,
-    ) -> Result<bool, StoreError> {
-        Ok(true)
+    /// Default: by [`Self::dataset_visibility`], as [`Self::may_read`] does
+    /// for jobs.
+    fn may_read_dataset(&self, sha256: &Hash, caller: Option<&Caller>) -> Result<bool, StoreError> {
+        Ok(match self.dataset_visibility(sha256)? {
+            Visibility::Public => true,
+            Visibility::Private { readers } => caller.is_some_and(|c| readers.contains(c.as_str())),
+        })
+    }
+
+    /// Whether `public_key` (compressed secp256k1) is the key of account
+    /// `address` on the chain this store answers for. Called for every
+    /// signed request, after its signature verified and before the access
+    /// hooks; keep it fast (a cache, not a chain query per request).
+    /// Default: the Cosmos rule [`crate::auth::cosmos_owns`] (the address
+    /// is bech32 of RIPEMD-160(SHA-256(key))).
+    fn owns_key(&self, address: &str, public_key: &[u8; 33]) -> bool {
+        crate::auth::cosmos_owns(address, public_key)
     }
 }
 
@@ -241,8 +239,14 @@ impl<T: ArtifactStore + ?Sized> ArtifactStore for std::sync::Arc<T> {
     fn may_read(&self, job: u64, caller: Option<&Caller>) -> Result<bool, StoreError> {
         (**self).may_read(job, caller)
     }
+    fn dataset_visibility(&self, sha256: &Hash) -> Result<Visibility, StoreError> {
+        (**self).dataset_visibility(sha256)
+    }
     fn may_read_dataset(&self, sha256: &Hash, caller: Option<&Caller>) -> Result<bool, StoreError> {
         (**self).may_read_dataset(sha256, caller)
+    }
+    fn owns_key(&self, address: &str, public_key: &[u8; 33]) -> bool {
+        (**self).owns_key(address, public_key)
     }
 }
 

@@ -104,6 +104,41 @@ pub trait Chain: Send + Sync {
             self.wait_until_height(now.saturating_add(n)).await
         }
     }
+
+    /// The signer's account key: its compressed secp256k1 public key
+    /// (33 bytes). `None` when this handle holds no key. With
+    /// [`Chain::sign_bytes`] it proves the account off chain (the artifact
+    /// service's signed requests).
+    fn account_public_key(&self) -> Option<[u8; 33]> {
+        None
+    }
+
+    /// Signs `message` with the signer's account key as transactions are
+    /// signed: secp256k1 ECDSA over SHA-256(message), low S, `r ‖ s`.
+    fn sign_bytes(&self, _message: &[u8]) -> Option<[u8; 64]> {
+        None
+    }
+
+    /// Whether `public_key` (compressed secp256k1) is the key of account
+    /// `address` on this chain. Default: the Cosmos rule, the address is
+    /// bech32 of RIPEMD-160(SHA-256(key)) ([`cosmos_owns`]).
+    fn owns_key(&self, address: &str, public_key: &[u8; 33]) -> bool {
+        cosmos_owns(address, public_key)
+    }
+}
+
+/// The Cosmos rule for secp256k1 accounts: `address` (bech32, any prefix)
+/// is the account id of `public_key`, RIPEMD-160(SHA-256(key)).
+pub fn cosmos_owns(address: &str, public_key: &[u8; 33]) -> bool {
+    let Ok(id) = address.parse::<cosmrs::AccountId>() else {
+        return false;
+    };
+    let Some(pk) = cosmrs::tendermint::PublicKey::from_raw_secp256k1(public_key) else {
+        return false;
+    };
+    cosmrs::crypto::PublicKey::from(pk)
+        .account_id(id.prefix())
+        .is_ok_and(|own| own == id)
 }
 
 /// [`Chain`] over wasmd's gRPC: a thin adapter over [`ChainClient`] (one
@@ -197,6 +232,17 @@ impl Chain for WasmdChain {
             .await
             .map_err(|e| Error::from_wasmd("", e))
     }
+
+    fn account_public_key(&self) -> Option<[u8; 33]> {
+        self.client.signer.public_key().to_bytes().try_into().ok()
+    }
+
+    fn sign_bytes(&self, message: &[u8]) -> Option<[u8; 64]> {
+        let sig = self.client.signer.signing_key().sign(message).ok()?;
+        let sig = sig.normalize_s().unwrap_or(sig);
+        let bytes = sig.to_bytes();
+        <[u8; 64]>::try_from(&bytes[..]).ok()
+    }
 }
 
 #[cfg(test)]
@@ -223,5 +269,20 @@ mod tests {
             Deployment::load(dir.path().join("missing.json")),
             Err(Error::Io { .. })
         ));
+    }
+
+    #[test]
+    fn a_signer_owns_its_address_by_the_cosmos_rule() {
+        let a = crate::keys::Signer::from_mnemonic(&crate::keys::test_mnemonic("alice"), "wasm")
+            .unwrap();
+        let b =
+            crate::keys::Signer::from_mnemonic(&crate::keys::test_mnemonic("bob"), "wasm").unwrap();
+        let pk =
+            |s: &crate::keys::Signer| -> [u8; 33] { s.public_key().to_bytes().try_into().unwrap() };
+        let addr = a.address().to_string();
+        assert!(cosmos_owns(&addr, &pk(&a)));
+        assert!(!cosmos_owns(&addr, &pk(&b)));
+        assert!(!cosmos_owns("not an address", &pk(&a)));
+        assert!(!cosmos_owns(&addr, &[0u8; 33]));
     }
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use impulse_artifact::{ArtifactClient, ClientConfig};
+use impulse_artifact::{ArtifactClient, ClientConfig, Identity, RequestSigner};
 use impulse_chain::api::Chain;
 use impulse_engine::{BackendKind, Engine};
 use impulse_protocol::Hash;
@@ -83,7 +83,7 @@ pub struct Node<C: Chain> {
     engines: tokio::sync::Mutex<HashMap<u64, Arc<Engine>>>,
 }
 
-impl<C: Chain> Node<C> {
+impl<C: Chain + 'static> Node<C> {
     pub fn new(
         cfg: ProviderConfig,
         chain: Arc<C>,
@@ -93,8 +93,8 @@ impl<C: Chain> Node<C> {
         Node {
             conduct: Conduct::new(cfg.behaviour, cfg.cheat_steps.clone()),
             cfg,
+            store: node_store(&chain),
             chain,
-            store: NodeStore::new(),
             shutdown,
             events,
             engines: tokio::sync::Mutex::new(HashMap::new()),
@@ -198,13 +198,43 @@ impl<C: Chain> Node<C> {
         Ok(path)
     }
 
-    /// How this provider calls other workers' artifact services.
+    /// How this provider calls other workers' artifact services: every
+    /// request signed with its chain account's key.
     pub fn client_config(&self) -> ClientConfig {
         ClientConfig {
-            caller: impulse_artifact::Caller::new(&self.address()),
+            identity: identity(&self.chain),
             connect_attempts: 3,
             ..ClientConfig::default()
         }
+    }
+}
+
+/// A store whose artifact server checks signed requests against `chain`'s
+/// accounts (`Chain::owns_key`).
+pub fn node_store<C: Chain + 'static>(chain: &Arc<C>) -> NodeStore {
+    let chain = chain.clone();
+    NodeStore::with_key_check(Arc::new(move |address: &str, key: &[u8; 33]| {
+        chain.owns_key(address, key)
+    }))
+}
+
+/// The chain signer's account as an artifact client identity; `None` when
+/// the chain handle holds no key (requests then go unsigned).
+pub fn identity<C: Chain + 'static>(chain: &Arc<C>) -> Option<Identity> {
+    chain.account_public_key()?;
+    let caller = impulse_artifact::Caller::new(&chain.address())?;
+    Some(Identity::new(caller, Arc::new(AccountKey(chain.clone()))))
+}
+
+/// The chain signer's key as the artifact client's request signer.
+struct AccountKey<C>(Arc<C>);
+
+impl<C: Chain> RequestSigner for AccountKey<C> {
+    fn public_key(&self) -> Option<[u8; 33]> {
+        self.0.account_public_key()
+    }
+    fn sign(&self, message: &[u8]) -> Option<[u8; 64]> {
+        self.0.sign_bytes(message)
     }
 }
 

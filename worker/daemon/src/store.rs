@@ -9,7 +9,7 @@
 //! hook of `adversary.rs`): its bytes, or nothing; the leaves are always
 //! the committed ones.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, RwLock};
 
 use bytes::Bytes;
@@ -43,12 +43,32 @@ impl JobArtifacts {
 struct Inner {
     jobs: BTreeMap<u64, JobArtifacts>,
     blobs: HashMap<Hash, Bytes>,
+    /// Readers of the private jobs (others are public).
+    job_readers: HashMap<u64, BTreeSet<String>>,
+    /// Readers of the private blobs (others are public).
+    blob_readers: HashMap<Hash, BTreeSet<String>>,
 }
 
+/// Whether a public key owns an address on the chain the daemon runs on
+/// (`Chain::owns_key`); the artifact service checks every signed request
+/// with it.
+pub type KeyCheck = Arc<dyn Fn(&str, &[u8; 33]) -> bool + Send + Sync>;
+
 /// The worker's store; cheap to clone (shared).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct NodeStore {
     inner: Arc<RwLock<Inner>>,
+    /// `None`: the Cosmos rule (a wasmd chain).
+    keys: Option<KeyCheck>,
+}
+
+impl std::fmt::Debug for NodeStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeStore")
+            .field("inner", &self.inner)
+            .field("chain_key_check", &self.keys.is_some())
+            .finish()
+    }
 }
 
 fn now_ms() -> u64 {
@@ -61,6 +81,35 @@ fn now_ms() -> u64 {
 impl NodeStore {
     pub fn new() -> NodeStore {
         NodeStore::default()
+    }
+
+    /// A store whose server checks the keys of signed requests with
+    /// `keys` (the chain's `owns_key`) instead of the Cosmos rule.
+    pub fn with_key_check(keys: KeyCheck) -> NodeStore {
+        NodeStore {
+            keys: Some(keys),
+            ..NodeStore::default()
+        }
+    }
+
+    /// Makes a job private to `readers` (its trainer, prover and committee
+    /// members), or public again with `None`.
+    pub fn set_job_readers(&self, job: u64, readers: Option<BTreeSet<String>>) {
+        let mut inner = self.write();
+        match readers {
+            Some(r) => inner.job_readers.insert(job, r),
+            None => inner.job_readers.remove(&job),
+        };
+    }
+
+    /// Makes a blob (a private job's dataset) private to `readers`, or
+    /// public again with `None`.
+    pub fn set_blob_readers(&self, h: Hash, readers: Option<BTreeSet<String>>) {
+        let mut inner = self.write();
+        match readers {
+            Some(r) => inner.blob_readers.insert(h, r),
+            None => inner.blob_readers.remove(&h),
+        };
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
@@ -228,11 +277,36 @@ impl ArtifactStore for NodeStore {
             .ok_or(StoreError::UnknownJob { job })
     }
 
+    /// Public unless made private with [`NodeStore::set_job_readers`]:
+    /// jobs carry no privacy flag on chain (yet), so every job the daemon
+    /// trains is public by default.
     fn visibility(&self, job: u64) -> Result<Visibility, StoreError> {
-        if self.read().jobs.contains_key(&job) {
-            Ok(Visibility::Public)
-        } else {
-            Err(StoreError::UnknownJob { job })
+        let inner = self.read();
+        if !inner.jobs.contains_key(&job) {
+            return Err(StoreError::UnknownJob { job });
+        }
+        Ok(match inner.job_readers.get(&job) {
+            Some(readers) => Visibility::Private {
+                readers: readers.clone(),
+            },
+            None => Visibility::Public,
+        })
+    }
+
+    /// Public unless made private with [`NodeStore::set_blob_readers`].
+    fn dataset_visibility(&self, sha256: &Hash) -> Result<Visibility, StoreError> {
+        Ok(match self.read().blob_readers.get(sha256) {
+            Some(readers) => Visibility::Private {
+                readers: readers.clone(),
+            },
+            None => Visibility::Public,
+        })
+    }
+
+    fn owns_key(&self, address: &str, public_key: &[u8; 33]) -> bool {
+        match &self.keys {
+            Some(check) => check(address, public_key),
+            None => impulse_artifact::auth::cosmos_owns(address, public_key),
         }
     }
 }

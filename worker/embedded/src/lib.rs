@@ -1,12 +1,13 @@
 //! An in-process Impulse chain: the real code of the four contracts
 //! (staking, reputation, marketplace, rewards, linked as libraries) running
-//! in cw-multi-test, behind the same [`Chain`] interface as wasmd, so the
-//! daemon and the CLI run unchanged on either.
+//! in cw-multi-test, behind the same [`Chain`](impulse_chain::api::Chain)
+//! interface as wasmd, so the daemon and the CLI run unchanged on either.
 //!
 //! [`EmbeddedChain::deploy`] stores and instantiates the four contracts
 //! wired to each other, funds the emission reserve and mints demo balances.
-//! [`EmbeddedChain::signer`] hands out a [`Chain`] handle per signer
-//! address; every handle talks to the same chain. Blocks advance on a clock
+//! [`EmbeddedChain::signer`] hands out a [`Chain`](impulse_chain::api::Chain)
+//! handle per signer address, with a deterministic account key for signing
+//! off chain (`signer.rs`); every handle talks to the same chain. Blocks advance on a clock
 //! ([`Clock::Every`]: a tokio task adds one block, and `block_secs` of chain
 //! time, every tick) or on demand ([`Clock::Manual`] and
 //! [`EmbeddedChain::advance`], for tests).
@@ -29,16 +30,18 @@ use cosmwasm_std::{
     StdError, SystemResult, Uint128, WasmMsg, WasmQuery,
 };
 use cw_multi_test::{AppResponse, BasicApp, BasicAppBuilder, Executor};
-use impulse_chain::api::{Chain, Deployment, Error, Result, TxOutcome};
+use impulse_chain::api::{Deployment, Error, Result, TxOutcome};
 use impulse_chain::{contract_events, Coin, TxEvent};
 use impulse_types::marketplace::{self as mkt, MarketplaceParams};
 use impulse_types::reputation::{self as rep, ReputationParams};
 use impulse_types::rewards::{self as rw, RewardsParams};
 use impulse_types::staking::{self as stk, StakingParams};
 use impulse_types::DEFAULT_DENOM;
-use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::sync::{oneshot, watch};
+
+mod signer;
+pub use signer::EmbeddedSigner;
 
 /// Bech32 prefix of the embedded chain's addresses (the same as wasmd's).
 pub const PREFIX: &str = "wasm";
@@ -443,6 +446,8 @@ struct Shared {
     heights: watch::Receiver<u64>,
     deployment: Deployment,
     api: MockApi,
+    /// The account keys handed out so far, by address (see `signer.rs`).
+    keys: signer::Keys,
 }
 
 impl Shared {
@@ -519,6 +524,7 @@ impl EmbeddedChain {
             heights,
             deployment,
             api: MockApi::default().with_prefix(PREFIX),
+            keys: signer::Keys::default(),
         });
         if let (Some(rt), Clock::Every(period)) = (runtime, clock) {
             rt.spawn(run_clock(Arc::downgrade(&shared), period));
@@ -543,17 +549,26 @@ impl EmbeddedChain {
         self.address_of(GOVERNANCE)
     }
 
-    /// A [`Chain`] handle that signs as `address` (any valid address; fund it
+    /// A [`Chain`](impulse_chain::api::Chain) handle that signs as `address` (any valid address; fund it
     /// with [`EmbeddedChain::mint`] if it is not a demo account).
     pub fn signer(&self, address: &str) -> Result<EmbeddedSigner> {
         self.shared
             .api
             .addr_validate(address)
             .map_err(|e| embedded(format!("invalid address {address:?}: {e}")))?;
+        let key = self.shared.keys.register(address);
         Ok(EmbeddedSigner {
             shared: self.shared.clone(),
             address: address.to_string(),
+            key,
         })
+    }
+
+    /// The public key of an account this chain handed a signer for
+    /// ([`EmbeddedChain::signer`] registers it, as an account's first
+    /// transaction does on a Cosmos chain); `None` before that.
+    pub fn public_key_of(&self, address: &str) -> Option<[u8; 33]> {
+        self.shared.keys.public_key(address)
     }
 
     /// The current height (no wait).
@@ -610,75 +625,4 @@ fn encode<M: Serialize>(msg: &M, what: &str) -> Result<Vec<u8>> {
         context: format!("encoding {what}"),
         source,
     })
-}
-
-/// A [`Chain`] handle of the embedded chain that signs as one address.
-#[derive(Clone)]
-pub struct EmbeddedSigner {
-    shared: Arc<Shared>,
-    address: String,
-}
-
-impl std::fmt::Debug for EmbeddedSigner {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EmbeddedSigner")
-            .field("address", &self.address)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Chain for EmbeddedSigner {
-    fn address(&self) -> String {
-        self.address.clone()
-    }
-
-    fn deployment(&self) -> &Deployment {
-        &self.shared.deployment
-    }
-
-    async fn execute<M: Serialize + Sync>(
-        &self,
-        contract: &str,
-        msg: &M,
-        funds: &[Coin],
-    ) -> Result<TxOutcome> {
-        let msg = encode(msg, "an execute message")?;
-        let (sender, contract, funds) =
-            (self.address.clone(), contract.to_string(), funds.to_vec());
-        self.shared
-            .call(move |node| node.execute(&sender, &contract, msg, &funds))
-            .await?
-    }
-
-    async fn query<Q: Serialize + Sync, T: DeserializeOwned>(
-        &self,
-        contract: &str,
-        msg: &Q,
-    ) -> Result<T> {
-        let msg = encode(msg, "a smart query")?;
-        let c = contract.to_string();
-        let bytes = self.shared.call(move |node| node.query(&c, msg)).await??;
-        serde_json::from_slice(&bytes).map_err(|source| Error::Json {
-            context: format!("decoding the answer of {contract}"),
-            source,
-        })
-    }
-
-    async fn balance(&self, address: &str, denom: &str) -> Result<u128> {
-        let (a, d) = (address.to_string(), denom.to_string());
-        self.shared.call(move |node| node.balance(&a, &d)).await?
-    }
-
-    async fn height(&self) -> Result<u64> {
-        Ok(*self.shared.heights.borrow())
-    }
-
-    async fn wait_until_height(&self, height: u64) -> Result<u64> {
-        let mut rx = self.shared.heights.clone();
-        let h = *rx
-            .wait_for(|h| *h >= height)
-            .await
-            .map_err(|_| unavailable())?;
-        Ok(h)
-    }
 }

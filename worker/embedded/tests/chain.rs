@@ -575,3 +575,30 @@ async fn sudo_plays_governance_and_mint_is_counted() {
     assert_eq!(chain.minted().await.unwrap(), minted + 5);
     assert_eq!(chain.supply().await.unwrap(), minted + 5);
 }
+
+/// Each signer has an account key: it signs as Cosmos does (ECDSA over
+/// SHA-256, low S) and the chain says it owns that address and no other;
+/// an address no signer was handed for has no key.
+#[test]
+fn signers_prove_their_accounts_with_registered_keys() {
+    use k256::ecdsa::signature::Verifier as _;
+    let chain = EmbeddedChain::deploy(params(Clock::Manual)).unwrap();
+    let (a, b) = (chain.address_of("alice"), chain.address_of("bob"));
+    let alice = chain.signer(&a).unwrap();
+    assert_eq!(chain.public_key_of(&b), None);
+    let bob = chain.signer(&b).unwrap();
+    let pk = alice.account_public_key().unwrap();
+    assert_eq!(chain.public_key_of(&a), Some(pk));
+    // Deterministic: a second handle has the same key.
+    assert_eq!(chain.signer(&a).unwrap().account_public_key(), Some(pk));
+    let sig = alice.sign_bytes(b"hello").unwrap();
+    let vk = k256::ecdsa::VerifyingKey::from_sec1_bytes(&pk).unwrap();
+    let sig = k256::ecdsa::Signature::from_slice(&sig).unwrap();
+    assert!(sig.normalize_s().is_none(), "low S");
+    vk.verify(b"hello", &sig).unwrap();
+    assert!(vk.verify(b"hellO", &sig).is_err());
+    // Any handle answers ownership from the registry.
+    assert!(bob.owns_key(&a, &pk));
+    assert!(!bob.owns_key(&b, &pk));
+    assert!(!bob.owns_key(&chain.address_of("carol"), &pk));
+}

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::store::Caller;
+use crate::auth::Identity;
 
 /// Limits, timeouts and retries of the client.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,10 +31,18 @@ pub struct ClientConfig {
     pub max_model_bytes: u64,
     /// Largest dataset accepted, in bytes (default 1 GiB).
     pub max_dataset_bytes: u64,
-    /// Sent in [`CALLER_HEADER`](crate::CALLER_HEADER) so that a private
-    /// job's server can check its allow-list (the verifier's or trainer's
-    /// address).
-    pub caller: Option<Caller>,
+    /// Who the client is: each request is signed with it
+    /// ([`AUTH_HEADER`](crate::AUTH_HEADER)) so that a private job's server
+    /// can check its allow-list (the verifier's, prover's or trainer's
+    /// account). `None`: unsigned requests, which only public jobs and
+    /// datasets answer.
+    pub identity: Option<Identity>,
+    /// CA certificates (PEM) trusted for `https://` endpoints; the server's
+    /// certificate must chain to one and name the endpoint's host. An
+    /// `https://` endpoint without it is
+    /// [`ClientError::InvalidEndpoint`](super::ClientError::InvalidEndpoint)
+    /// (no system roots are built in).
+    pub tls_ca_pem: Option<Vec<u8>>,
 }
 
 impl Default for ClientConfig {
@@ -49,7 +57,8 @@ impl Default for ClientConfig {
             max_state_bytes: 1 << 30,
             max_model_bytes: 4 << 30,
             max_dataset_bytes: 1 << 30,
-            caller: None,
+            identity: None,
+            tls_ca_pem: None,
         }
     }
 }

@@ -27,6 +27,9 @@ pub enum ClientError {
         /// The last error.
         reason: String,
     },
+    /// The client's identity could not sign the request.
+    #[error(transparent)]
+    Signing(#[from] crate::auth::SignError),
     /// The server answered with an error status.
     #[error("{what}: server answered {}: {}", status.code(), status.message())]
     Status {

@@ -7,6 +7,7 @@ use impulse_protocol::{Hash, Proof};
 
 use super::error::{hash32, protocol, same_hash, ClientError};
 use super::ArtifactClient;
+use crate::auth::Scope;
 use crate::pb::{
     GetDatasetRequest, GetModelRequest, GetStateRequest, HealthRequest, HealthResponse,
     ModelFormat, Phase, ProgressRequest,
@@ -63,6 +64,7 @@ impl ArtifactClient {
         let (meta, bytes) = self
             .download(
                 WHAT,
+                Scope::state(job, step),
                 req,
                 self.config.max_state_bytes,
                 |mut c, r| async move { c.get_state(r).await },
@@ -157,6 +159,7 @@ impl ArtifactClient {
         let (meta, bytes) = self
             .download(
                 WHAT,
+                Scope::model(job, format as i32),
                 req,
                 self.config.max_model_bytes,
                 |mut c, r| async move { c.get_model(r).await },
@@ -207,6 +210,7 @@ impl ArtifactClient {
         let (meta, bytes) = self
             .download(
                 WHAT,
+                Scope::dataset(*sha256),
                 req,
                 self.config.max_dataset_bytes,
                 |mut c, r| async move { c.get_dataset(r).await },
@@ -221,7 +225,7 @@ impl ArtifactClient {
 
     /// The server's health.
     pub async fn health(&self) -> Result<HealthResponse, ClientError> {
-        self.call("Health", HealthRequest {}, |mut c, r| async move {
+        self.call("Health", None, HealthRequest {}, |mut c, r| async move {
             c.health(r).await
         })
         .await
@@ -232,7 +236,12 @@ impl ArtifactClient {
         const WHAT: &str = "Progress";
         let req = ProgressRequest { job_id: job };
         let r = self
-            .call(WHAT, req, |mut c, r| async move { c.progress(r).await })
+            .call(
+                WHAT,
+                Some(Scope::progress(job)),
+                req,
+                |mut c, r| async move { c.progress(r).await },
+            )
             .await?;
         if r.job_id != job {
             return Err(protocol(

@@ -17,16 +17,17 @@ use std::future::Future;
 use std::time::Duration;
 
 use bytes::Bytes;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 use tonic::{Request, Response, Status, Streaming};
 
 pub use config::ClientConfig;
 pub use error::ClientError;
 pub use fetch::{DownloadedModel, VerifiedState};
 
+use crate::auth::{Scope, SignError};
 use crate::chunk::Chunk;
 use crate::pb::artifacts_client::ArtifactsClient;
-use crate::{CALLER_HEADER, MAX_CHUNK_SIZE, MESSAGE_OVERHEAD};
+use crate::{AUTH_HEADER, MAX_CHUNK_SIZE, MESSAGE_OVERHEAD};
 use stream::within;
 
 /// A client of one worker's artifact service.
@@ -35,17 +36,33 @@ pub struct ArtifactClient {
     inner: ArtifactsClient<Channel>,
     config: ClientConfig,
     endpoint: String,
+    /// `host:port` of `endpoint`, the server signed requests name.
+    audience: String,
 }
 
 impl ArtifactClient {
     /// Connects to `endpoint` (e.g. `http://127.0.0.1:7070`), retrying with
     /// exponential backoff up to [`ClientConfig::connect_attempts`] times.
     pub async fn connect(endpoint: &str, config: ClientConfig) -> Result<Self, ClientError> {
-        let ep = Endpoint::from_shared(endpoint.to_owned())
-            .map_err(|e| ClientError::InvalidEndpoint {
+        let audience =
+            crate::auth::audience_of(endpoint).ok_or_else(|| ClientError::InvalidEndpoint {
                 endpoint: endpoint.to_owned(),
-                reason: e.to_string(),
-            })?
+                reason: "no host".into(),
+            })?;
+        let invalid = |reason: String| ClientError::InvalidEndpoint {
+            endpoint: endpoint.to_owned(),
+            reason,
+        };
+        let mut ep =
+            Endpoint::from_shared(endpoint.to_owned()).map_err(|e| invalid(e.to_string()))?;
+        if endpoint.starts_with("https://") {
+            let ca = config.tls_ca_pem.as_ref().ok_or_else(|| {
+                invalid("an https endpoint needs ClientConfig::tls_ca_pem".into())
+            })?;
+            let tls = ClientTlsConfig::new().ca_certificate(Certificate::from_pem(ca));
+            ep = ep.tls_config(tls).map_err(|e| invalid(e.to_string()))?;
+        }
+        let ep = ep
             .connect_timeout(config.connect_timeout)
             .tcp_nodelay(true)
             .http2_keep_alive_interval(Duration::from_secs(30))
@@ -63,6 +80,7 @@ impl ArtifactClient {
                         inner,
                         config,
                         endpoint: endpoint.to_owned(),
+                        audience,
                     });
                 }
                 Err(e) => {
@@ -91,15 +109,23 @@ impl ArtifactClient {
         self.inner.clone()
     }
 
-    fn request<T>(&self, msg: T) -> Request<T> {
+    /// The `host:port` this client's signed requests name as their server.
+    pub fn audience(&self) -> &str {
+        &self.audience
+    }
+
+    /// A request for `scope`, signed when the client has an identity (a
+    /// fresh timestamp and nonce each time, so each retry is new).
+    fn request<T>(&self, scope: Option<&Scope>, msg: T) -> Result<Request<T>, ClientError> {
         let mut req = Request::new(msg);
-        if let Some(c) = &self.config.caller {
-            // A `Caller` is ASCII letters and digits, always a valid value.
-            if let Ok(v) = c.as_str().parse() {
-                req.metadata_mut().insert(CALLER_HEADER, v);
-            }
+        if let (Some(id), Some(scope)) = (&self.config.identity, scope) {
+            let header = id.header(scope, &self.audience)?;
+            let value = header
+                .parse()
+                .map_err(|_| ClientError::Signing(SignError("the header is not ASCII".into())))?;
+            req.metadata_mut().insert(AUTH_HEADER, value);
         }
-        req
+        Ok(req)
     }
 
     /// Runs `op` up to `call_attempts` times while it fails transiently.
@@ -127,6 +153,7 @@ impl ArtifactClient {
     async fn call<Req, T, F, Fut>(
         &self,
         what: &'static str,
+        scope: Option<Scope>,
         msg: Req,
         rpc: F,
     ) -> Result<T, ClientError>
@@ -137,8 +164,10 @@ impl ArtifactClient {
     {
         let idle = self.config.idle_timeout;
         self.retry(|| {
-            let answer = rpc(self.inner.clone(), self.request(msg.clone()));
-            async move { Ok(within(what, idle, answer).await?.into_inner()) }
+            let req = self.request(scope.as_ref(), msg.clone());
+            let inner = self.inner.clone();
+            let rpc = &rpc;
+            async move { Ok(within(what, idle, rpc(inner, req?)).await?.into_inner()) }
         })
         .await
     }
@@ -148,6 +177,7 @@ impl ArtifactClient {
     async fn download<Req, C, F, Fut>(
         &self,
         what: &'static str,
+        scope: Scope,
         msg: Req,
         limit: u64,
         rpc: F,
@@ -160,9 +190,11 @@ impl ArtifactClient {
     {
         let idle = self.config.idle_timeout;
         self.retry(|| {
-            let opened = rpc(self.inner.clone(), self.request(msg.clone()));
+            let req = self.request(Some(&scope), msg.clone());
+            let inner = self.inner.clone();
+            let rpc = &rpc;
             async move {
-                let stream = within(what, idle, opened).await?.into_inner();
+                let stream = within(what, idle, rpc(inner, req?)).await?.into_inner();
                 stream::read(what, idle, stream, limit).await
             }
         })

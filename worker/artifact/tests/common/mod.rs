@@ -6,10 +6,14 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use impulse_artifact::pb::ModelFormat;
+use std::sync::Arc;
+
+use impulse_artifact::auth::{cosmos_address, public_key_of};
 use impulse_artifact::{
-    serve, ArtifactClient, ArtifactStore, Caller, ClientConfig, DatasetBlob, Hash, ModelBlob,
-    Progress, ServeError, ServerConfig, StateBlob, StoreError, Visibility,
+    serve, ArtifactClient, ArtifactStore, Caller, ClientConfig, DatasetBlob, Hash, Identity,
+    ModelBlob, Progress, ServeError, ServerConfig, StateBlob, StoreError, Visibility,
 };
+use k256::ecdsa::SigningKey;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -34,7 +38,18 @@ impl Running {
 }
 
 pub async fn start<S: ArtifactStore>(store: S, config: ServerConfig) -> Running {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    start_on(
+        TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        store,
+        config,
+    )
+}
+
+pub fn start_on<S: ArtifactStore>(
+    listener: TcpListener,
+    store: S,
+    config: ServerConfig,
+) -> Running {
     let addr = listener.local_addr().unwrap();
     let shutdown = CancellationToken::new();
     let handle = tokio::spawn(serve(listener, store, config, shutdown.clone()));
@@ -55,9 +70,40 @@ pub fn client_config() -> ClientConfig {
     }
 }
 
-pub async fn client(endpoint: &str, caller: Option<&str>) -> ArtifactClient {
+/// A chain account: a secp256k1 key and its Cosmos address (prefix
+/// `impulse`).
+#[derive(Clone)]
+pub struct Account {
+    pub key: Arc<SigningKey>,
+    pub address: String,
+}
+
+/// The account of a deterministic key.
+pub fn account(seed: u8) -> Account {
+    let key = SigningKey::from_slice(&[seed; 32]).unwrap();
+    let address = cosmos_address("impulse", &public_key_of(&key)).unwrap();
+    Account {
+        key: Arc::new(key),
+        address,
+    }
+}
+
+impl Account {
+    /// Its identity, signing with its own key.
+    pub fn identity(&self) -> Identity {
+        Identity::new(Caller::new(&self.address).unwrap(), self.key.clone())
+    }
+}
+
+/// A client signing as `who` (unsigned with `None`).
+pub async fn client(endpoint: &str, who: Option<&Account>) -> ArtifactClient {
+    client_as(endpoint, who.map(Account::identity)).await
+}
+
+/// A client with this identity.
+pub async fn client_as(endpoint: &str, identity: Option<Identity>) -> ArtifactClient {
     let config = ClientConfig {
-        caller: caller.map(|c| Caller::new(c).unwrap()),
+        identity,
         ..client_config()
     };
     ArtifactClient::connect(endpoint, config).await.unwrap()

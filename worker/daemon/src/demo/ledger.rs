@@ -135,6 +135,18 @@ impl<C: Chain> Chain for Recorded<C> {
         self.inner.balance(address, denom).await
     }
 
+    fn account_public_key(&self) -> Option<[u8; 33]> {
+        self.inner.account_public_key()
+    }
+
+    fn sign_bytes(&self, message: &[u8]) -> Option<[u8; 64]> {
+        self.inner.sign_bytes(message)
+    }
+
+    fn owns_key(&self, address: &str, public_key: &[u8; 33]) -> bool {
+        self.inner.owns_key(address, public_key)
+    }
+
     async fn height(&self) -> Result<u64> {
         self.inner.height().await
     }

@@ -119,7 +119,7 @@ impl<'o, C: Chain + 'static> Demo<'o, C> {
         let mut nar = Narrator::new(start, opts.narrate);
         nar.say(start_height, net.info.clone());
         let stop = CancellationToken::new();
-        let data = serve_trainer_data(stop.clone()).await?;
+        let data = serve_trainer_data(crate::node::node_store(&trainer), stop.clone()).await?;
         let (tx, events) = tokio::sync::mpsc::unbounded_channel();
         let s = &opts.scenario;
         let mut providers = Vec::new();
@@ -475,10 +475,10 @@ impl<'o, C: Chain + 'static> Demo<'o, C> {
 }
 
 /// Serves the corpus's training split and the shipped base model on
-/// loopback until `stop`.
-async fn serve_trainer_data(stop: CancellationToken) -> Result<TrainerData> {
+/// loopback from `store` (which checks signed requests against the chain's
+/// accounts) until `stop`.
+async fn serve_trainer_data(store: NodeStore, stop: CancellationToken) -> Result<TrainerData> {
     let (train, held_out) = corpus_split();
-    let store = NodeStore::new();
     let train_hash = store.add_blob(Bytes::from(train.clone()));
     let base_hash = store.add_blob(Bytes::from_static(assets::BASE_MODEL));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
