@@ -36,13 +36,7 @@ pub fn instantiate(
     info: MessageInfo,
     msg: InstantiateMsg,
 ) -> Result<Response, ContractError> {
-    let (config, resp) = GOVERNANCE.instantiate(
-        deps.storage,
-        deps.api,
-        &msg,
-        &msg.governance,
-        msg.params.clone(),
-    )?;
+    let (config, resp) = GOVERNANCE.instantiate(deps.storage, deps.api, &msg)?;
     let reserve = optional_payment(&info, &config.params.denom)?;
     let start = env.block.height;
     let end = start
@@ -69,15 +63,15 @@ pub fn instantiate(
         .add_attribute("epoch_ends_at", end.to_string()))
 }
 
-#[cfg_attr(not(feature = "library"), entry_point)]
-pub fn execute(
-    deps: DepsMut,
-    env: Env,
-    info: MessageInfo,
-    msg: ExecuteMsg,
-) -> Result<Response, ContractError> {
+impulse_governance::execute_entry_point!(GOVERNANCE, |deps, env, info, msg| {
     let denom = CONFIG.load(deps.storage)?.params.denom;
     let sender = info.sender.clone();
+    if !matches!(
+        msg,
+        ExecuteMsg::RecordJob { .. } | ExecuteMsg::FundReserve {}
+    ) {
+        nonpayable(&info)?;
+    }
     match msg {
         ExecuteMsg::RecordJob {
             job_id,
@@ -85,7 +79,7 @@ pub fn execute(
             to_pool,
             to_vault,
         } => {
-            governance::ensure_marketplace(deps.as_ref(), &sender, "record a job")?;
+            GOVERNANCE.ensure_wired(deps.storage, "marketplace", &sender, "record a job")?;
             let paid = optional_payment(&info, &denom)?;
             record::record_job(deps, env, paid, job_id, outcome, to_pool, to_vault)
         }
@@ -93,43 +87,25 @@ pub fn execute(
             let amount = must_pay(&info, &denom)?;
             record::fund_reserve(deps, env, sender, amount)
         }
-        other => {
-            nonpayable(&info)?;
-            execute_nonpayable(deps, env, sender, other)
-        }
-    }
-}
-
-fn execute_nonpayable(
-    deps: DepsMut,
-    env: Env,
-    sender: cosmwasm_std::Addr,
-    msg: ExecuteMsg,
-) -> Result<Response, ContractError> {
-    match msg {
-        ExecuteMsg::RecordJob { .. } | ExecuteMsg::FundReserve {} => {
-            unreachable!("payable, handled above")
-        }
         ExecuteMsg::RecordWork {
             provider,
             role,
             contribution,
             fee,
         } => {
-            governance::ensure_marketplace(deps.as_ref(), &sender, "record work")?;
+            GOVERNANCE.ensure_wired(deps.storage, "marketplace", &sender, "record work")?;
             record::record_work(deps, env, provider, role, contribution, fee)
         }
         ExecuteMsg::CloseEpoch {} => record::close_epoch(deps, env),
         ExecuteMsg::Claim { epochs, limit } => claim::claim(deps, env, sender, epochs, limit),
-        msg @ (ExecuteMsg::SpendVault { .. }
-        | ExecuteMsg::UpdateParams { .. }
-        | ExecuteMsg::SetContracts { .. }
-        | ExecuteMsg::ProposeGovernance { .. }
-        | ExecuteMsg::AcceptGovernance {}) => {
+        msg @ ExecuteMsg::SpendVault { .. } => {
             GOVERNANCE.execute(deps, &sender, &msg, |deps, msg| sudo(deps, env, msg))
         }
+        impulse_governance::governance_msgs!(ExecuteMsg) => {
+            unreachable!("governance, handled by GOVERNANCE.execute_entry")
+        }
     }
-}
+});
 
 /// Close what has ended under the parameters in force, then run `f`.
 fn with_catch_up(

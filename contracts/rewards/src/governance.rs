@@ -2,7 +2,7 @@
 //! bounds, wiring and the community vault. The caller check, the hand-over
 //! and migration are the shared controller's (`impulse-governance`).
 
-use cosmwasm_std::{Addr, BankMsg, Decimal, Deps, DepsMut, Env, Response, Uint128};
+use cosmwasm_std::{BankMsg, Decimal, DepsMut, Env, Response, Uint128};
 use impulse_governance::{check_denom, in_range_dec, invalid, Controller, GovError};
 use impulse_types::rewards::{KpiTargets, RewardsParams};
 
@@ -17,16 +17,6 @@ pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The governance role of this contract.
 pub const GOVERNANCE: Controller<Config> =
     Controller::new(CONFIG, CONTRACT_NAME, CONTRACT_VERSION, validate_params);
-
-/// Only the configured marketplace reports work and jobs.
-pub fn ensure_marketplace(
-    deps: Deps,
-    sender: &Addr,
-    action: &'static str,
-) -> Result<(), ContractError> {
-    GOVERNANCE.ensure_wired(deps.storage, "marketplace", sender, action)?;
-    Ok(())
-}
 
 fn positive_dec(name: &'static str, v: Decimal, max: Decimal) -> Result<(), GovError> {
     if v.is_zero() || v > max {

@@ -38,16 +38,6 @@ pub fn slasher(deps: Deps, sender: &Addr) -> Result<Caller, ContractError> {
     }
 }
 
-/// Only the configured marketplace may lock and release providers for jobs.
-pub fn ensure_marketplace(
-    deps: Deps,
-    sender: &Addr,
-    action: &'static str,
-) -> Result<(), ContractError> {
-    GOVERNANCE.ensure_wired(deps.storage, "marketplace", sender, action)?;
-    Ok(())
-}
-
 /// Upper bound on any stake threshold: 10^12 whole tokens of 6 decimals.
 const MAX_STAKE_THRESHOLD: u128 = 1_000_000_000_000_000_000;
 /// Upper bound on every duration in blocks (about 2 years at 6 s blocks).

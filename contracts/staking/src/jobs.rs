@@ -6,7 +6,7 @@ use cosmwasm_std::{Addr, DepsMut, Env, Response};
 use impulse_types::Capacity;
 
 use crate::error::ContractError;
-use crate::governance::{ensure_marketplace, validate_addr};
+use crate::governance::{validate_addr, GOVERNANCE};
 use crate::provider::load;
 use crate::state::{ActiveJob, CONFIG, PROVIDERS};
 
@@ -18,7 +18,12 @@ pub fn lock(
     job_id: u64,
     need: Capacity,
 ) -> Result<Response, ContractError> {
-    ensure_marketplace(deps.as_ref(), &sender, "lock a provider for a job")?;
+    GOVERNANCE.ensure_wired(
+        deps.storage,
+        "marketplace",
+        &sender,
+        "lock a provider for a job",
+    )?;
     let params = CONFIG.load(deps.storage)?.params;
     let addr = validate_addr(deps.api, provider)?;
     let mut p = load(deps.storage, &addr)?;
@@ -69,7 +74,12 @@ pub fn release(
     provider: &str,
     job_id: u64,
 ) -> Result<Response, ContractError> {
-    ensure_marketplace(deps.as_ref(), &sender, "release a provider from a job")?;
+    GOVERNANCE.ensure_wired(
+        deps.storage,
+        "marketplace",
+        &sender,
+        "release a provider from a job",
+    )?;
     let addr = validate_addr(deps.api, provider)?;
     let mut p = load(deps.storage, &addr)?;
     let before = p.active_jobs.len();
@@ -95,7 +105,12 @@ pub fn hold(
     provider: &str,
     until: u64,
 ) -> Result<Response, ContractError> {
-    ensure_marketplace(deps.as_ref(), &sender, "hold a provider's stake")?;
+    GOVERNANCE.ensure_wired(
+        deps.storage,
+        "marketplace",
+        &sender,
+        "hold a provider's stake",
+    )?;
     let addr = validate_addr(deps.api, provider)?;
     let mut p = load(deps.storage, &addr)?;
     let now = env.block.height;

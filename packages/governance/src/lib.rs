@@ -17,6 +17,7 @@
 
 mod bounds;
 mod controller;
+mod entry;
 mod error;
 mod migrate;
 
@@ -26,6 +27,7 @@ use serde::Serialize;
 
 pub use bounds::{check_denom, in_range_dec, in_range_u64, invalid};
 pub use controller::{Controller, Validate};
+pub use entry::{ExecuteMsg, InstantiateMsg, Sudo, SudoMsg};
 pub use error::GovError;
 pub use migrate::parse_semver;
 
@@ -86,6 +88,41 @@ macro_rules! governed {
     };
 }
 
+/// The shared messages of a contract: `InstantiateMsg` names the governance
+/// and the parameters, `ExecuteMsg` carries the governance messages,
+/// `SudoMsg` starts with `UpdateParams` and `SetContracts`.
+macro_rules! governed_msgs {
+    ($module:ident, $params:ty) => {
+        impl InstantiateMsg for $module::InstantiateMsg {
+            type Params = $params;
+            fn governance(&self) -> &str {
+                &self.governance
+            }
+            fn params(&self) -> Option<$params> {
+                self.params.clone()
+            }
+        }
+
+        impl ExecuteMsg for $module::ExecuteMsg {
+            fn is_governance(&self) -> bool {
+                matches!(self, crate::governance_msgs!($module::ExecuteMsg))
+            }
+        }
+
+        impl SudoMsg for $module::SudoMsg {
+            type Params = $params;
+            #[allow(unreachable_patterns)]
+            fn split(self) -> Sudo<$params, Self> {
+                match self {
+                    Self::UpdateParams { params } => Sudo::UpdateParams(params),
+                    msg @ Self::SetContracts { .. } => Sudo::SetContracts(msg),
+                    own => Sudo::Own(own),
+                }
+            }
+        }
+    };
+}
+
 // Every contract stores its `Config` query response as its configuration.
 mod configs {
     use super::*;
@@ -111,6 +148,11 @@ mod configs {
         marketplace::MarketplaceParams,
         [staking, reputation, rewards]
     );
+
+    governed_msgs!(staking, staking::StakingParams);
+    governed_msgs!(reputation, reputation::ReputationParams);
+    governed_msgs!(rewards, rewards::RewardsParams);
+    governed_msgs!(marketplace, marketplace::MarketplaceParams);
 }
 
 /// Validate a bech32 address. `addr_validate` also refuses a mixed- or
