@@ -3,7 +3,7 @@
 //! and migration are the shared controller's (`impulse-governance`).
 
 use cosmwasm_std::{BankMsg, Decimal, DepsMut, Env, Response, Uint128};
-use impulse_governance::{check_denom, in_range_dec, invalid, Controller, GovError};
+use impulse_governance::{check_denom, fraction, fraction_upto, invalid, GovError};
 use impulse_types::rewards::{KpiTargets, RewardsParams};
 
 use crate::error::ContractError;
@@ -11,12 +11,7 @@ use crate::state::{Config, CONFIG, LEDGER};
 
 pub use impulse_governance::validate_addr;
 
-pub const CONTRACT_NAME: &str = "crates.io:impulse-rewards";
-pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// The governance role of this contract.
-pub const GOVERNANCE: Controller<Config> =
-    Controller::new(CONFIG, CONTRACT_NAME, CONTRACT_VERSION, validate_params);
+impulse_governance::controller!(Config, CONFIG, "crates.io:impulse-rewards", validate_params);
 
 fn positive_dec(name: &'static str, v: Decimal, max: Decimal) -> Result<(), GovError> {
     if v.is_zero() || v > max {
@@ -78,7 +73,7 @@ pub fn validate_params(p: &RewardsParams, current: Option<&RewardsParams>) -> Re
             format!("must be at most {MAX_ISSUANCE}"),
         ));
     }
-    in_range_dec("m_floor", p.m_floor, Decimal::zero(), Decimal::one())?;
+    fraction("m_floor", p.m_floor)?;
     let w = &p.kpi_weights;
     for (name, v) in [
         ("kpi_weights.compute_volume", w.compute_volume),
@@ -86,43 +81,28 @@ pub fn validate_params(p: &RewardsParams, current: Option<&RewardsParams>) -> Re
         ("kpi_weights.fee_growth", w.fee_growth),
         ("kpi_weights.success_rate", w.success_rate),
     ] {
-        in_range_dec(name, v, Decimal::zero(), Decimal::one())?;
+        fraction(name, v)?;
     }
     let sum = w.compute_volume + w.active_providers + w.fee_growth + w.success_rate;
     if sum != Decimal::one() {
         return Err(invalid("kpi_weights", format!("add up to {sum}, not 1")));
     }
     validate_targets(&p.initial_targets)?;
-    in_range_dec(
-        "target_growth",
-        p.target_growth,
-        Decimal::zero(),
-        Decimal::percent(10),
-    )?;
+    fraction_upto("target_growth", p.target_growth, Decimal::percent(10))?;
     let s = &p.split;
     for (name, v) in [
         ("split.providers", s.providers),
         ("split.verifiers", s.verifiers),
         ("split.vault", s.vault),
     ] {
-        in_range_dec(name, v, Decimal::zero(), Decimal::one())?;
+        fraction(name, v)?;
     }
     let sum = s.providers + s.verifiers + s.vault;
     if sum != Decimal::one() {
         return Err(invalid("split", format!("adds up to {sum}, not 1")));
     }
-    in_range_dec(
-        "reward_cap_prover",
-        p.reward_cap_prover,
-        Decimal::zero(),
-        Decimal::one(),
-    )?;
-    in_range_dec(
-        "reward_cap_verifier",
-        p.reward_cap_verifier,
-        Decimal::zero(),
-        Decimal::one(),
-    )?;
+    fraction("reward_cap_prover", p.reward_cap_prover)?;
+    fraction("reward_cap_verifier", p.reward_cap_verifier)?;
     let caps = p.reward_cap_prover + p.reward_cap_verifier;
     if caps >= Decimal::one() {
         return Err(invalid(
@@ -132,12 +112,7 @@ pub fn validate_params(p: &RewardsParams, current: Option<&RewardsParams>) -> Re
             ),
         ));
     }
-    in_range_dec(
-        "active_rep_threshold",
-        p.active_rep_threshold,
-        Decimal::zero(),
-        Decimal::one(),
-    )?;
+    fraction("active_rep_threshold", p.active_rep_threshold)?;
     Ok(())
 }
 

@@ -25,7 +25,10 @@ use cosmwasm_std::{Addr, Api};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-pub use bounds::{check_denom, in_range_dec, in_range_u64, invalid};
+pub use bounds::{
+    check_denom, count, fraction, fraction_from, fraction_upto, in_range_dec, in_range_u64,
+    invalid, window, MAX_BLOCKS,
+};
 pub use controller::{Controller, Validate};
 pub use entry::{ExecuteMsg, InstantiateMsg, Sudo, SudoMsg};
 pub use error::GovError;
@@ -216,6 +219,25 @@ macro_rules! contract_error {
 
             $($variants)*
         }
+    };
+}
+
+/// A contract's `CONTRACT_NAME`, `CONTRACT_VERSION` (its crate's) and
+/// `GOVERNANCE` controller over the configuration `$item` (of type
+/// `$config`) with the parameter bounds `$validate`.
+///
+/// ```ignore
+/// impulse_governance::controller!(Config, CONFIG, "crates.io:impulse-staking", validate_params);
+/// ```
+#[macro_export]
+macro_rules! controller {
+    ($config:ty, $item:expr, $name:expr, $validate:expr) => {
+        pub const CONTRACT_NAME: &str = $name;
+        pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+        /// The governance role of this contract.
+        pub const GOVERNANCE: $crate::Controller<$config> =
+            $crate::Controller::new($item, CONTRACT_NAME, CONTRACT_VERSION, $validate);
     };
 }
 
