@@ -189,7 +189,8 @@ pub fn ensure_caller(allowed: &Addr, sender: &Addr, action: &'static str) -> Res
 }
 
 /// Defines a contract's `ContractError` with the variants every contract
-/// shares (storage, funds, governance, arithmetic) followed by its own.
+/// shares (storage, funds, governance, arithmetic, zero amounts, stray
+/// replies) followed by its own.
 ///
 /// ```ignore
 /// impulse_governance::contract_error! {
@@ -216,6 +217,15 @@ macro_rules! contract_error {
 
             #[error("arithmetic overflow in {what}")]
             MathOverflow { what: &'static str },
+
+            /// An amount given in the message (not the funds sent) is zero
+            /// where only a positive amount makes sense.
+            #[error("amount must be greater than zero")]
+            ZeroAmount {},
+
+            /// A submessage reply carries an id this contract never used.
+            #[error("unknown reply id {id}")]
+            UnknownReplyId { id: u64 },
 
             $($variants)*
         }
