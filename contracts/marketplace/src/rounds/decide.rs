@@ -7,7 +7,7 @@
 //! paid). Everyone who voted against a decision, at any level, is slashed
 //! as for fraud; the job settles only when every step is decided honest.
 
-use cosmwasm_std::{Addr, DepsMut, Env, HexBinary, Response};
+use cosmwasm_std::{Addr, DepsMut, Env, HexBinary, Response, Storage};
 use impulse_protocol::verdict::{self, Outcome};
 use impulse_types::marketplace::{JobState, VerificationMode};
 
@@ -69,6 +69,27 @@ fn votes_of(
         .collect()
 }
 
+/// Slash `offender` for fraud, the slash shared by `honest` (when staking
+/// is wired), and drop it from the indexes.
+fn convict(
+    storage: &mut dyn Storage,
+    config: &Config,
+    offender: &Addr,
+    honest: &[Addr],
+    now: u64,
+    resp: Response,
+    evidence: impl FnOnce() -> String,
+) -> Result<Response, ContractError> {
+    let resp = match &config.staking {
+        Some(staking) => {
+            resp.add_submessage(slash_fraud_msg(staking, offender, evidence(), honest)?)
+        }
+        None => resp,
+    };
+    index::punish(storage, config, offender, now)?;
+    Ok(resp)
+}
+
 /// The verify-reveal window is over or everything is in: decide, escalate
 /// or draw a new committee.
 pub fn finalize(
@@ -105,15 +126,9 @@ pub fn finalize(
 
     // Withholding: the prover did not open every challenged step in time.
     if round.opened < round.challenged {
-        if let Some(staking) = &config.staking {
-            resp = resp.add_submessage(slash_fraud_msg(
-                staking,
-                &prover,
-                evidence(env, job, &round, "withhold", 0),
-                &revealers,
-            )?);
-        }
-        index::punish(deps.storage, config, &prover, now)?;
+        resp = convict(deps.storage, config, &prover, &revealers, now, resp, || {
+            evidence(env, job, &round, "withhold", 0)
+        })?;
         return requeue(deps, env, config, job, "withholding", resp);
     }
 
@@ -179,15 +194,9 @@ fn decide(
     // False verdicts, at any level: fraud slash, shared by the right voters.
     for (i, (addr, w)) in voters.iter().zip(&wrong).enumerate() {
         if *w {
-            if let Some(staking) = &config.staking {
-                resp = resp.add_submessage(slash_fraud_msg(
-                    staking,
-                    addr,
-                    evidence(env, job, &round, "false_verdict", i),
-                    &right,
-                )?);
-            }
-            index::punish(deps.storage, config, addr, now)?;
+            resp = convict(deps.storage, config, addr, &right, now, resp, || {
+                evidence(env, job, &round, "false_verdict", i)
+            })?;
         }
     }
     let fraud_steps = decisions.iter().filter(|d| **d == Some(true)).count();
@@ -198,15 +207,9 @@ fn decide(
         .add_attribute("level", round.level.to_string())
         .add_attribute("minority", (voters.len() - right.len()).to_string());
     if fraud_steps > 0 {
-        if let Some(staking) = &config.staking {
-            resp = resp.add_submessage(slash_fraud_msg(
-                staking,
-                &prover,
-                evidence(env, job, &round, "fraud", 0),
-                &right,
-            )?);
-        }
-        index::punish(deps.storage, config, &prover, now)?;
+        resp = convict(deps.storage, config, &prover, &right, now, resp, || {
+            evidence(env, job, &round, "fraud", 0)
+        })?;
         return requeue(deps, env, config, job, "fraud", resp);
     }
     if undecided > 0 {
