@@ -7,18 +7,17 @@
 //! paid). Everyone who voted against a decision, at any level, is slashed
 //! as for fraud; the job settles only when every step is decided honest.
 
-use cosmwasm_std::{Addr, DepsMut, Env, HexBinary, Response, Storage};
+use cosmwasm_std::{Addr, DepsMut, Env, HexBinary, Response};
 use impulse_protocol::verdict::{self, Outcome};
 use impulse_types::marketplace::{JobState, VerificationMode};
 
 use super::settle::settle;
-use super::{after, evidence, hold_new_members, judged_from, verifier_pay};
+use super::{after, convict, evidence, hold_new_members, judged_from, verifier_pay};
 use crate::error::ContractError;
-use crate::external::{slash_benign_msg, slash_fraud_msg};
-use crate::index;
-use crate::lifecycle::{clear_openings, requeue, set_deadline, set_state};
+use crate::external::slash_benign_msg;
+use crate::lifecycle::{advance, clear_openings, requeue};
 use crate::scheduler::{draw_committee, Ctx, Draw};
-use crate::state::{Config, Job, Round, Verdict, CHALLENGES, JOBS, OPENINGS, ROUNDS, VERDICTS};
+use crate::state::{Config, Job, Round, Verdict, CHALLENGES, OPENINGS, ROUNDS, VERDICTS};
 
 /// Whether verifier `v` says step `j` (step number `step`) is wrong. At the
 /// last step both modes also compare the model hash the verifier reports
@@ -67,27 +66,6 @@ fn votes_of(
                 .collect())
         })
         .collect()
-}
-
-/// Slash `offender` for fraud, the slash shared by `honest` (when staking
-/// is wired), and drop it from the indexes.
-fn convict(
-    storage: &mut dyn Storage,
-    config: &Config,
-    offender: &Addr,
-    honest: &[Addr],
-    now: u64,
-    resp: Response,
-    evidence: impl FnOnce() -> String,
-) -> Result<Response, ContractError> {
-    let resp = match &config.staking {
-        Some(staking) => {
-            resp.add_submessage(slash_fraud_msg(staking, offender, evidence(), honest)?)
-        }
-        None => resp,
-    };
-    index::punish(storage, config, offender, now)?;
-    Ok(resp)
 }
 
 /// The verify-reveal window is over or everything is in: decide, escalate
@@ -260,13 +238,8 @@ fn escalate(
     next.level += 1;
     next.draw += 1;
     ROUNDS.save(deps.storage, job.id, &next)?;
-    set_deadline(
-        deps.storage,
-        job,
-        Some(after(now, config.params.verify_commit_blocks)?),
-    )?;
-    let ev = set_state(deps.storage, job, JobState::Challenged, "escalate")?;
-    JOBS.save(deps.storage, job.id, job)?;
+    let due = after(now, config.params.verify_commit_blocks)?;
+    let ev = advance(deps.storage, job, JobState::Challenged, "escalate", due)?;
     let until = judged_from(now, job, &next, config);
     let resp = resp.clone().add_event(
         ev.add_attribute("level", next.level.to_string())
@@ -319,9 +292,7 @@ fn new_committee(
         ..round.clone()
     };
     ROUNDS.save(deps.storage, job.id, &next)?;
-    set_deadline(deps.storage, job, Some(due))?;
-    let ev = set_state(deps.storage, job, JobState::Committed, "redraw")?;
-    JOBS.save(deps.storage, job.id, job)?;
+    let ev = advance(deps.storage, job, JobState::Committed, "redraw", due)?;
     let until = judged_from(now, job, &next, config);
     let resp = resp.clone().add_event(
         ev.add_attribute("draw", next.draw.to_string())
