@@ -30,7 +30,7 @@ use impulse_types::marketplace::JobState;
 use sha2::{Digest, Sha256};
 
 use crate::error::ContractError;
-use crate::external::{hold_msg, slash_fraud_msg};
+use crate::external::{hold_msg, slash_benign_msg, slash_fraud_msg};
 use crate::index;
 use crate::lifecycle::load_job;
 use crate::state::{Config, Job, Round};
@@ -171,5 +171,22 @@ pub(crate) fn convict(
         None => resp,
     };
     index::punish(storage, config, offender, now)?;
+    Ok(resp)
+}
+
+/// Benign-slash each `(member, evidence)` of `faults` for `pay` (when
+/// staking is wired; `faults` is not read otherwise).
+pub(crate) fn slash_benign_each<'a>(
+    mut resp: Response,
+    config: &Config,
+    job_id: u64,
+    pay: Uint128,
+    faults: impl IntoIterator<Item = (&'a Addr, String)>,
+) -> Result<Response, ContractError> {
+    if let Some(staking) = &config.staking {
+        for (addr, evidence) in faults {
+            resp = resp.add_submessage(slash_benign_msg(staking, addr, evidence, job_id, pay)?);
+        }
+    }
     Ok(resp)
 }

@@ -13,11 +13,10 @@ use impulse_types::marketplace::JobState;
 
 use super::{
     after, convict, evidence, hash32, hold_new_members, judged_from, load_in, member_of,
-    verifier_pay, within,
+    slash_benign_each, verifier_pay, within,
 };
 use crate::entropy::mix_entropy;
 use crate::error::ContractError;
-use crate::external::slash_benign_msg;
 use crate::lifecycle::{advance, load_job, requeue, set_deadline};
 use crate::scheduler::{draw_committee, Ctx, Draw};
 use crate::state::{Config, Job, Member, Round, CHALLENGES, CONFIG, JOBS, ROUNDS};
@@ -113,17 +112,9 @@ pub fn close_secrets(
         .committee
         .drain(..)
         .partition(|m| m.secret_hash.is_some());
-    if let Some(staking) = &config.staking {
-        for (i, m) in missing.iter().enumerate() {
-            resp = resp.add_submessage(slash_benign_msg(
-                staking,
-                &m.addr,
-                evidence(env, job, &round, "nosecret", i),
-                job.id,
-                pay,
-            )?);
-        }
-    }
+    let faults = missing.iter().enumerate();
+    let faults = faults.map(|(i, m)| (&m.addr, evidence(env, job, &round, "nosecret", i)));
+    resp = slash_benign_each(resp, config, job.id, pay, faults)?;
     round.committee = kept;
     let mut replaced = vec![];
     if !missing.is_empty() && round.draw < config.params.max_committee_draws {
