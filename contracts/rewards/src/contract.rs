@@ -42,20 +42,8 @@ pub fn instantiate(
     let end = start
         .checked_add(config.params.epoch_blocks)
         .ok_or(ContractError::MathOverflow { what: "epoch end" })?;
-    let ledger = Ledger {
-        open: OpenEpoch::new(0, start, end, config.params.initial_targets),
-        fee_history: vec![],
-        reserve,
-        unclaimed: Uint128::zero(),
-        vault: Uint128::zero(),
-        funded: reserve,
-        issued: Uint128::zero(),
-        paid: Uint128::zero(),
-        fined: Uint128::zero(),
-        vault_spent: Uint128::zero(),
-        returned: Uint128::zero(),
-        dust: Uint128::zero(),
-    };
+    let open = OpenEpoch::new(0, start, end, config.params.initial_targets);
+    let ledger = Ledger::new(open, reserve);
     LEDGER.save(deps.storage, &ledger)?;
     Ok(resp
         .add_attribute("denom", config.params.denom)
@@ -127,8 +115,8 @@ pub fn sudo(deps: DepsMut, env: Env, msg: SudoMsg) -> Result<Response, ContractE
         msg @ SudoMsg::SetContracts { .. } => {
             Ok(GOVERNANCE.set_contracts(deps.storage, deps.api, &msg)?)
         }
-        SudoMsg::SpendVault { to, amount } => with_catch_up(deps, env, |deps, env| {
-            governance::spend_vault(deps, env, to, amount)
+        SudoMsg::SpendVault { to, amount } => with_catch_up(deps, env, |deps, _| {
+            governance::spend_vault(deps, to, amount)
         }),
     }
 }

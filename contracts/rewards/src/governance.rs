@@ -2,10 +2,11 @@
 //! bounds, wiring and the community vault. The caller check, the hand-over
 //! and migration are the shared controller's (`impulse-governance`).
 
-use cosmwasm_std::{BankMsg, Decimal, DepsMut, Env, Response, Uint128};
+use cosmwasm_std::{BankMsg, Decimal, DepsMut, Response, Uint128};
 use impulse_governance::{check_denom, fraction, fraction_upto, invalid, GovError};
 use impulse_types::rewards::{KpiTargets, RewardsParams};
 
+use crate::checked::add;
 use crate::error::ContractError;
 use crate::state::{Config, CONFIG, LEDGER};
 
@@ -133,12 +134,7 @@ pub fn update_params(deps: DepsMut, params: RewardsParams) -> Result<Response, C
 }
 
 /// Send `amount` of the vault to `to` (governance only, checked by the caller).
-pub fn spend_vault(
-    deps: DepsMut,
-    _env: Env,
-    to: String,
-    amount: Uint128,
-) -> Result<Response, ContractError> {
+pub fn spend_vault(deps: DepsMut, to: String, amount: Uint128) -> Result<Response, ContractError> {
     let to = validate_addr(deps.api, &to)?;
     if amount.is_zero() {
         return Err(ContractError::ZeroAmount {});
@@ -152,13 +148,7 @@ pub fn spend_vault(
         });
     }
     ledger.vault -= amount;
-    ledger.vault_spent =
-        ledger
-            .vault_spent
-            .checked_add(amount)
-            .map_err(|_| ContractError::MathOverflow {
-                what: "vault spent",
-            })?;
+    add(&mut ledger.vault_spent, amount, "vault spent")?;
     LEDGER.save(deps.storage, &ledger)?;
     Ok(Response::new()
         .add_message(BankMsg::Send {
