@@ -13,7 +13,7 @@ use impulse_types::marketplace::JobState;
 pub struct Rng(pub u64);
 
 impl Rng {
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -72,7 +72,7 @@ pub fn simulate(n: usize, sybils: usize, jobs: usize, seed: u64) -> Committees {
     let mut rng = Rng(seed);
     let (mut settled, mut slashed) = (0usize, 0usize);
     for _ in 0..jobs {
-        let (a, b) = forged_job(n, sybils, rng.next());
+        let (a, b) = forged_job(n, sybils, rng.next_u64());
         settled += a as usize;
         slashed += b as usize;
     }
