@@ -18,21 +18,7 @@ use crate::{cranks, entropy, external, index, jobs, query, rounds, scheduler};
 
 pub use crate::governance::{CONTRACT_NAME, CONTRACT_VERSION};
 
-#[cfg_attr(not(feature = "library"), entry_point)]
-pub fn instantiate(
-    deps: DepsMut,
-    env: Env,
-    info: MessageInfo,
-    msg: InstantiateMsg,
-) -> Result<Response, ContractError> {
-    nonpayable(&info)?;
-    let (config, resp) = GOVERNANCE.instantiate(
-        deps.storage,
-        deps.api,
-        &msg,
-        &msg.governance,
-        msg.params.clone(),
-    )?;
+impulse_governance::instantiate_entry_point!(GOVERNANCE, |deps, env, config, resp| {
     TOTALS.save(deps.storage, &Totals::default())?;
     ENTROPY.save(deps.storage, &HexBinary::from(vec![0u8; 32]))?;
     entropy::mix_entropy(
@@ -42,15 +28,9 @@ pub fn instantiate(
         env.contract.address.as_bytes(),
     )?;
     Ok(resp.add_attribute("denom", config.params.denom))
-}
+});
 
-#[cfg_attr(not(feature = "library"), entry_point)]
-pub fn execute(
-    deps: DepsMut,
-    env: Env,
-    info: MessageInfo,
-    msg: ExecuteMsg,
-) -> Result<Response, ContractError> {
+impulse_governance::execute_entry_point!(GOVERNANCE, |deps, env, info, msg| {
     if draws_randomness(&msg) {
         refuse_contract(deps.as_ref(), &info.sender)?;
     }
@@ -65,7 +45,7 @@ pub fn execute(
             execute_nonpayable(deps, env, info, other)
         }
     }
-}
+});
 
 /// Messages that may draw a committee or a challenge in their transaction.
 fn draws_randomness(msg: &ExecuteMsg) -> bool {
@@ -144,21 +124,8 @@ fn execute_nonpayable(
             rounds::open_steps(deps, env, sender, job_id, openings)
         }
         ExecuteMsg::FlushFees { limit } => cranks::flush_fees(deps, limit),
-        msg @ (ExecuteMsg::UpdateParams { .. }
-        | ExecuteMsg::SetContracts { .. }
-        | ExecuteMsg::ProposeGovernance { .. }
-        | ExecuteMsg::AcceptGovernance {}) => {
-            GOVERNANCE.execute(deps, &sender, &msg, |deps, msg| sudo(deps, env, msg))
-        }
-    }
-}
-
-#[cfg_attr(not(feature = "library"), entry_point)]
-pub fn sudo(deps: DepsMut, _env: Env, msg: SudoMsg) -> Result<Response, ContractError> {
-    match msg {
-        SudoMsg::UpdateParams { params } => Ok(GOVERNANCE.update_params(deps.storage, params)?),
-        msg @ SudoMsg::SetContracts { .. } => {
-            Ok(GOVERNANCE.set_contracts(deps.storage, deps.api, &msg)?)
+        impulse_governance::governance_msgs!(ExecuteMsg) => {
+            unreachable!("governance, handled by GOVERNANCE.execute_entry")
         }
     }
 }
@@ -188,4 +155,5 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
     Ok(bin)
 }
 
+impulse_governance::sudo_entry_point!(GOVERNANCE);
 impulse_governance::migrate_entry_point!(GOVERNANCE);

@@ -3,22 +3,23 @@
 //! shared controller's (`impulse-governance`).
 
 use cosmwasm_std::{Decimal, Uint128};
-use impulse_governance::{check_denom, in_range_dec, in_range_u64, invalid, Controller, GovError};
+pub use impulse_governance::{
+    check_denom, count, fraction, fraction_from, fraction_upto, in_range_u64, invalid, window,
+    GovError, MAX_BLOCKS,
+};
 use impulse_types::marketplace::MarketplaceParams;
 
 use crate::state::{Config, CONFIG};
 
 pub use impulse_governance::validate_addr;
 
-pub const CONTRACT_NAME: &str = "crates.io:impulse-marketplace";
-pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
+impulse_governance::controller!(
+    Config,
+    CONFIG,
+    "crates.io:impulse-marketplace",
+    validate_params
+);
 
-/// The governance role of this contract.
-pub const GOVERNANCE: Controller<Config> =
-    Controller::new(CONFIG, CONTRACT_NAME, CONTRACT_VERSION, validate_params);
-
-/// Upper bound on every window in blocks (about 2 years at 6 s blocks).
-pub const MAX_BLOCKS: u64 = 10_000_000;
 /// Largest committee the staking contract can pay a share of a slash to.
 pub const MAX_COMMITTEE: u32 = 64;
 /// Upper bound of `max_steps`.
@@ -37,12 +38,7 @@ pub fn validate_params(
         current.map(|c| c.denom.as_str()),
         "escrows may be held",
     )?;
-    in_range_dec(
-        "min_alpha",
-        p.min_alpha,
-        Decimal::permille(1),
-        Decimal::one(),
-    )?;
+    fraction_from("min_alpha", p.min_alpha, Decimal::permille(1))?;
     if p.min_committee < 1 || p.min_committee > p.max_committee {
         return Err(invalid(
             "min_committee",
@@ -65,69 +61,26 @@ pub fn validate_params(
             format!("must be in [16, {MAX_CHALLENGES}]"),
         ));
     }
-    if p.max_openings_per_tx == 0 || p.max_openings_per_tx > 1_024 {
-        return Err(invalid("max_openings_per_tx", "must be in [1, 1024]"));
-    }
-    if p.max_attempts == 0 || p.max_attempts > 16 {
-        return Err(invalid("max_attempts", "must be in [1, 16]"));
-    }
-    in_range_dec(
-        "protocol_fee",
-        p.protocol_fee,
-        Decimal::zero(),
-        Decimal::percent(50),
-    )?;
-    in_range_dec(
-        "fee_to_rewards",
-        p.fee_to_rewards,
-        Decimal::zero(),
-        Decimal::one(),
-    )?;
+    count("max_openings_per_tx", p.max_openings_per_tx, 1_024)?;
+    count("max_attempts", p.max_attempts, 16)?;
+    fraction_upto("protocol_fee", p.protocol_fee, Decimal::percent(50))?;
+    fraction("fee_to_rewards", p.fee_to_rewards)?;
     if p.verifier_price_per_step > Uint128::new(1_000_000_000_000_000_000) {
         return Err(invalid("verifier_price_per_step", "must be at most 10^18"));
     }
-    in_range_dec(
-        "damp_factor",
-        p.damp_factor,
-        Decimal::percent(1),
-        Decimal::one(),
-    )?;
-    in_range_u64(
-        "damp_recovery_blocks",
-        p.damp_recovery_blocks,
-        1,
-        MAX_BLOCKS,
-    )?;
-    if p.max_candidates == 0 || p.max_candidates > 64 {
-        return Err(invalid("max_candidates", "must be in [1, 64]"));
-    }
+    fraction_from("damp_factor", p.damp_factor, Decimal::percent(1))?;
+    window("damp_recovery_blocks", p.damp_recovery_blocks)?;
+    count("max_candidates", p.max_candidates, 64)?;
     if p.max_draw_retries > 256 {
         return Err(invalid("max_draw_retries", "must be at most 256"));
     }
-    in_range_u64("train_base_blocks", p.train_base_blocks, 1, MAX_BLOCKS)?;
+    window("train_base_blocks", p.train_base_blocks)?;
     in_range_u64("blocks_per_step", p.blocks_per_step, 0, 1_000)?;
-    in_range_u64("reveal_blocks", p.reveal_blocks, 1, MAX_BLOCKS)?;
-    in_range_u64(
-        "verify_commit_blocks",
-        p.verify_commit_blocks,
-        1,
-        MAX_BLOCKS,
-    )?;
-    in_range_u64(
-        "verify_reveal_blocks",
-        p.verify_reveal_blocks,
-        1,
-        MAX_BLOCKS,
-    )?;
-    if p.max_committee_draws == 0 || p.max_committee_draws > 4 {
-        return Err(invalid("max_committee_draws", "must be in [1, 4]"));
-    }
-    in_range_dec(
-        "score_floor",
-        p.score_floor,
-        Decimal::zero(),
-        Decimal::one(),
-    )?;
+    window("reveal_blocks", p.reveal_blocks)?;
+    window("verify_commit_blocks", p.verify_commit_blocks)?;
+    window("verify_reveal_blocks", p.verify_reveal_blocks)?;
+    count("max_committee_draws", p.max_committee_draws, 4)?;
+    fraction("score_floor", p.score_floor)?;
     Ok(())
 }
 

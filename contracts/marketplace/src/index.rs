@@ -154,6 +154,23 @@ pub fn advertise(deps: DepsMut, env: Env, sender: Addr) -> Result<Response, Cont
         .add_attribute("resumed", resumed.to_string()))
 }
 
+/// Change the cached entry of `addr` (if the marketplace knows it) with
+/// `change`, then re-index and save it.
+fn update_entry(
+    storage: &mut dyn Storage,
+    config: &Config,
+    addr: &Addr,
+    now: u64,
+    change: impl FnOnce(&mut ProviderEntry),
+) -> Result<(), ContractError> {
+    if let Some(mut e) = PROVIDERS.may_load(storage, addr)? {
+        change(&mut e);
+        reindex(storage, &config.params, addr, &mut e, now)?;
+        PROVIDERS.save(storage, addr, &e)?;
+    }
+    Ok(())
+}
+
 /// The prover's job ended: free its capacity in the marketplace's accounting
 /// and re-index it.
 pub fn release_prover(
@@ -163,16 +180,13 @@ pub fn release_prover(
     spec: &JobSpec,
     now: u64,
 ) -> Result<(), ContractError> {
-    if let Some(mut e) = PROVIDERS.may_load(storage, prover)? {
+    update_entry(storage, config, prover, now, |e| {
         e.used = Capacity {
             memory_gib: e.used.memory_gib.saturating_sub(spec.resources.memory_gib),
             devices: e.used.devices.saturating_sub(spec.resources.devices),
         };
         e.active_jobs = e.active_jobs.saturating_sub(1);
-        reindex(storage, &config.params, prover, &mut e, now)?;
-        PROVIDERS.save(storage, prover, &e)?;
-    }
-    Ok(())
+    })
 }
 
 /// A provider convicted of fraud leaves both indexes until it advertises
@@ -183,14 +197,11 @@ pub fn punish(
     addr: &Addr,
     now: u64,
 ) -> Result<(), ContractError> {
-    if let Some(mut e) = PROVIDERS.may_load(storage, addr)? {
+    update_entry(storage, config, addr, now, |e| {
         e.score = Decimal::zero();
         e.can_prove = false;
         e.can_verify = false;
-        reindex(storage, &config.params, addr, &mut e, now)?;
-        PROVIDERS.save(storage, addr, &e)?;
-    }
-    Ok(())
+    })
 }
 
 /// A prover that timed out leaves the prover index until it advertises
@@ -201,16 +212,9 @@ pub fn suspend(
     addr: &Addr,
     now: u64,
 ) -> Result<(), ContractError> {
-    if let Some(mut e) = PROVIDERS.may_load(storage, addr)? {
-        e.suspended = true;
-        reindex(storage, &config.params, addr, &mut e, now)?;
-        PROVIDERS.save(storage, addr, &e)?;
-    }
-    Ok(())
+    update_entry(storage, config, addr, now, |e| e.suspended = true)
 }
 
-/// Whether the cached view says `addr` may prove `job` now (a prover that
-/// failed this job never gets it again).
 pub fn eligible(addr: &Addr, e: &ProviderEntry, job: &Job, now: u64) -> bool {
     e.can_prove
         && !e.suspended

@@ -62,6 +62,21 @@ pub fn set_deadline(
     Ok(())
 }
 
+/// Move `job` to `to` (the event's `action`) with its next phase due at
+/// block `deadline`, and save it.
+pub fn advance(
+    storage: &mut dyn Storage,
+    job: &mut Job,
+    to: JobState,
+    action: &str,
+    deadline: u64,
+) -> Result<Event, ContractError> {
+    set_deadline(storage, job, Some(deadline))?;
+    let ev = set_state(storage, job, to, action)?;
+    JOBS.save(storage, job.id, job)?;
+    Ok(ev)
+}
+
 pub fn queue_key(job: &Job) -> (u128, u64) {
     (u128::MAX - job.density.u128(), job.id)
 }

@@ -1,6 +1,6 @@
 //! Read-only views. Every list is paginated and capped at `MAX_LIMIT`.
 
-use cosmwasm_std::{Deps, Env, Order};
+use cosmwasm_std::{Deps, Env, Order, StdResult};
 use cw_storage_plus::Bound;
 use impulse_protocol::schedule::effective_score;
 use impulse_types::common::page_limit;
@@ -48,27 +48,14 @@ pub fn jobs(
     limit: Option<u32>,
 ) -> Result<JobsResponse, ContractError> {
     let limit = page_limit(limit);
-    let ids: Vec<u64> = match state {
+    let start = start_after.map(Bound::exclusive);
+    let keys: Box<dyn Iterator<Item = StdResult<u64>>> = match state {
         Some(s) => JOB_STATES
             .prefix(s.code())
-            .keys(
-                deps.storage,
-                start_after.map(Bound::exclusive),
-                None,
-                Order::Ascending,
-            )
-            .take(limit)
-            .collect::<Result<_, _>>()?,
-        None => JOBS
-            .keys(
-                deps.storage,
-                start_after.map(Bound::exclusive),
-                None,
-                Order::Ascending,
-            )
-            .take(limit)
-            .collect::<Result<_, _>>()?,
+            .keys(deps.storage, start, None, Order::Ascending),
+        None => JOBS.keys(deps.storage, start, None, Order::Ascending),
     };
+    let ids: Vec<u64> = keys.take(limit).collect::<Result<_, _>>()?;
     let jobs = ids
         .into_iter()
         .map(|id| JOBS.load(deps.storage, id).map(to_response))

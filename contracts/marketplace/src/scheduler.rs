@@ -20,9 +20,9 @@ use crate::error::ContractError;
 use crate::external::{hold_msg, lock_msg, staking_config, staking_provider};
 use crate::fenwick;
 use crate::index::{eligible, entry_rank, refresh, reindex};
-use crate::lifecycle::{expire, load_job, queue_key, set_deadline, set_state};
+use crate::lifecycle::{advance, expire, load_job, queue_key};
 use crate::state::{
-    backend_code, Config, Job, ProviderEntry, Round, CONFIG, JOBS, PROVER_INDEX, PROVIDERS, QUEUE,
+    backend_code, Config, Job, ProviderEntry, Round, CONFIG, PROVER_INDEX, PROVIDERS, QUEUE,
     ROUNDS, SCHED_CURSOR,
 };
 
@@ -242,9 +242,13 @@ pub fn try_match(
     // follow them (nobody can predict the challenge when the root is fixed).
     let train = deadlines::training(now, job.spec.hyper.steps, &p)?;
     let secrets_due = deadlines::after(now, p.secret_blocks)?;
-    set_deadline(deps.storage, &mut job, Some(secrets_due))?;
-    let ev = set_state(deps.storage, &mut job, JobState::Assigned, "assign")?;
-    JOBS.save(deps.storage, job.id, &job)?;
+    let ev = advance(
+        deps.storage,
+        &mut job,
+        JobState::Assigned,
+        "assign",
+        secrets_due,
+    )?;
     ROUNDS.save(
         deps.storage,
         job.id,

@@ -4,7 +4,7 @@
 
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
-use cosmwasm_std::{to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Response};
+use cosmwasm_std::{to_json_binary, Binary, Deps, Env};
 use impulse_types::funds::nonpayable;
 use impulse_types::reputation::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg, SudoMsg};
 
@@ -15,67 +15,31 @@ use crate::{query, update};
 
 pub use crate::governance::{CONTRACT_NAME, CONTRACT_VERSION};
 
-#[cfg_attr(not(feature = "library"), entry_point)]
-pub fn instantiate(
-    deps: DepsMut,
-    _env: Env,
-    info: MessageInfo,
-    msg: InstantiateMsg,
-) -> Result<Response, ContractError> {
-    nonpayable(&info)?;
-    let (_, resp) = GOVERNANCE.instantiate(
-        deps.storage,
-        deps.api,
-        &msg,
-        &msg.governance,
-        msg.params.clone(),
-    )?;
-    Ok(resp)
-}
+impulse_governance::instantiate_entry_point!(GOVERNANCE, |_, _, _, resp| Ok(resp));
 
-#[cfg_attr(not(feature = "library"), entry_point)]
-pub fn execute(
-    deps: DepsMut,
-    env: Env,
-    info: MessageInfo,
-    msg: ExecuteMsg,
-) -> Result<Response, ContractError> {
+impulse_governance::execute_entry_point!(GOVERNANCE, |deps, env, info, msg| {
     nonpayable(&info)?;
     match msg {
         ExecuteMsg::RecordJob {
             provider,
             performance,
             earned,
-        } => update::record_job(deps, env, info, provider, performance, earned),
+        } => update::record_job(deps, env, &info.sender, provider, performance, earned),
         ExecuteMsg::RecordFault { provider, fault } => {
-            update::record_fault(deps, env, info, provider, fault)
+            update::record_fault(deps, env, &info.sender, provider, fault)
         }
         ExecuteMsg::RecordStake { provider, stake } => {
-            update::record_stake(deps, env, info, provider, stake)
+            update::record_stake(deps, env, &info.sender, provider, stake)
         }
         ExecuteMsg::RecordMissedHeartbeats {
             provider,
             intervals,
-        } => update::record_missed_heartbeats(deps, env, info, provider, intervals),
-        msg @ (ExecuteMsg::UpdateParams { .. }
-        | ExecuteMsg::SetContracts { .. }
-        | ExecuteMsg::ProposeGovernance { .. }
-        | ExecuteMsg::AcceptGovernance {}) => {
-            GOVERNANCE.execute(deps, &info.sender, &msg, |deps, msg| sudo(deps, env, msg))
+        } => update::record_missed_heartbeats(deps, env, &info.sender, provider, intervals),
+        impulse_governance::governance_msgs!(ExecuteMsg) => {
+            unreachable!("governance, handled by GOVERNANCE.execute_entry")
         }
     }
-}
-
-/// x/gov: the same handlers as the governance address's `execute`.
-#[cfg_attr(not(feature = "library"), entry_point)]
-pub fn sudo(deps: DepsMut, _env: Env, msg: SudoMsg) -> Result<Response, ContractError> {
-    match msg {
-        SudoMsg::UpdateParams { params } => Ok(GOVERNANCE.update_params(deps.storage, params)?),
-        msg @ SudoMsg::SetContracts { .. } => {
-            Ok(GOVERNANCE.set_contracts(deps.storage, deps.api, &msg)?)
-        }
-    }
-}
+});
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
@@ -93,4 +57,5 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
 
 // Refuses another contract's state and any downgrade. The storage layout has
 // not changed since 0.0.1, so no data is rewritten.
+impulse_governance::sudo_entry_point!(GOVERNANCE);
 impulse_governance::migrate_entry_point!(GOVERNANCE);

@@ -4,19 +4,19 @@
 //! hand-over and migration are the shared controller's (`impulse-governance`).
 
 use cosmwasm_std::{Decimal, Uint128};
-use impulse_governance::{invalid, Controller, GovError};
+use impulse_governance::{invalid, GovError};
 use impulse_types::reputation::ReputationParams;
 
 use crate::state::{Config, CONFIG};
 
 pub use impulse_governance::validate_addr;
 
-pub const CONTRACT_NAME: &str = "crates.io:impulse-reputation";
-pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// The governance role of this contract.
-pub const GOVERNANCE: Controller<Config> =
-    Controller::new(CONFIG, CONTRACT_NAME, CONTRACT_VERSION, validate_params);
+impulse_governance::controller!(
+    Config,
+    CONFIG,
+    "crates.io:impulse-reputation",
+    validate_params
+);
 
 /// Longest half-life accepted (about 19 years of 6-second blocks).
 pub const MAX_HALF_LIFE_BLOCKS: u64 = 100_000_000;

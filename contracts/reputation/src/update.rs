@@ -3,7 +3,7 @@
 //! jobs from the marketplace, faults from either. A provider's record is
 //! created on its first update.
 
-use cosmwasm_std::{attr, Addr, Attribute, Decimal, DepsMut, Env, MessageInfo, Response, Uint128};
+use cosmwasm_std::{attr, Addr, Attribute, Decimal, DepsMut, Env, Response, Uint128};
 use impulse_governance::GovError;
 use impulse_types::reputation::{Fault, ReputationParams};
 
@@ -43,14 +43,14 @@ fn ensure_caller(
 fn update(
     deps: DepsMut,
     env: &Env,
-    info: &MessageInfo,
+    sender: &Addr,
     provider: &str,
     callers: Callers,
     action: &'static str,
     apply: impl FnOnce(&mut Record, &ReputationParams, u64) -> Result<Vec<Attribute>, ContractError>,
 ) -> Result<Response, ContractError> {
     let config = CONFIG.load(deps.storage)?;
-    ensure_caller(&config, &info.sender, callers, action)?;
+    ensure_caller(&config, sender, callers, action)?;
     let provider = validate_addr(deps.api, provider)?;
     let height = env.block.height;
     let params = &config.params;
@@ -73,7 +73,7 @@ fn update(
 pub fn record_job(
     deps: DepsMut,
     env: Env,
-    info: MessageInfo,
+    sender: &Addr,
     provider: String,
     performance: Decimal,
     earned: Uint128,
@@ -81,7 +81,7 @@ pub fn record_job(
     update(
         deps,
         &env,
-        &info,
+        sender,
         &provider,
         Callers::Marketplace,
         "record_job",
@@ -102,14 +102,14 @@ pub fn record_job(
 pub fn record_fault(
     deps: DepsMut,
     env: Env,
-    info: MessageInfo,
+    sender: &Addr,
     provider: String,
     fault: Fault,
 ) -> Result<Response, ContractError> {
     update(
         deps,
         &env,
-        &info,
+        sender,
         &provider,
         Callers::StakingOrMarketplace,
         "record_fault",
@@ -133,14 +133,14 @@ pub fn record_fault(
 pub fn record_stake(
     deps: DepsMut,
     env: Env,
-    info: MessageInfo,
+    sender: &Addr,
     provider: String,
     stake: Uint128,
 ) -> Result<Response, ContractError> {
     update(
         deps,
         &env,
-        &info,
+        sender,
         &provider,
         Callers::Staking,
         "record_stake",
@@ -154,14 +154,14 @@ pub fn record_stake(
 pub fn record_missed_heartbeats(
     deps: DepsMut,
     env: Env,
-    info: MessageInfo,
+    sender: &Addr,
     provider: String,
     intervals: u64,
 ) -> Result<Response, ContractError> {
     update(
         deps,
         &env,
-        &info,
+        sender,
         &provider,
         Callers::Staking,
         "record_missed_heartbeats",

@@ -18,6 +18,7 @@ use impulse_types::staking::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::checked::{add, overflow, sub};
 use crate::epoch::share_payout;
 use crate::error::ContractError;
 use crate::record::catch_up;
@@ -31,10 +32,6 @@ pub const REPLY_CONSUME_FINES: u64 = 1;
 pub struct ClaimPayload {
     pub provider: Addr,
     pub amount: Uint128,
-}
-
-fn overflow(what: &'static str) -> ContractError {
-    ContractError::MathOverflow { what }
 }
 
 pub fn claim(
@@ -125,26 +122,11 @@ pub fn claim(
         .checked_add(returned)
         .and_then(|v| v.checked_add(dust))
         .map_err(|_| overflow("claim"))?;
-    ledger.unclaimed = ledger
-        .unclaimed
-        .checked_sub(settled)
-        .map_err(|_| overflow("unclaimed"))?;
-    ledger.reserve = ledger
-        .reserve
-        .checked_add(returned)
-        .map_err(|_| overflow("reserve"))?;
-    ledger.returned = ledger
-        .returned
-        .checked_add(returned)
-        .map_err(|_| overflow("returned"))?;
-    ledger.vault = ledger
-        .vault
-        .checked_add(dust)
-        .map_err(|_| overflow("vault"))?;
-    ledger.dust = ledger
-        .dust
-        .checked_add(dust)
-        .map_err(|_| overflow("dust"))?;
+    sub(&mut ledger.unclaimed, settled, "unclaimed")?;
+    add(&mut ledger.reserve, returned, "reserve")?;
+    add(&mut ledger.returned, returned, "returned")?;
+    add(&mut ledger.vault, dust, "vault")?;
+    add(&mut ledger.dust, dust, "dust")?;
 
     let list = selected
         .iter()
@@ -184,10 +166,7 @@ pub fn claim(
             ))
         }
         None => {
-            ledger.paid = ledger
-                .paid
-                .checked_add(total)
-                .map_err(|_| overflow("paid"))?;
+            add(&mut ledger.paid, total, "paid")?;
             LEDGER.save(deps.storage, &ledger)?;
             Ok(resp
                 .add_message(BankMsg::Send {
@@ -208,18 +187,17 @@ fn settle_share(
     share: &Share,
     computed: Uint128,
 ) -> Result<Uint128, ContractError> {
-    record.claimed = record
-        .claimed
-        .checked_add(computed)
-        .map_err(|_| overflow("epoch claimed"))?;
-    record.claimed_providers_weight = record
-        .claimed_providers_weight
-        .checked_add(share.prover)
-        .map_err(|_| overflow("claimed weight"))?;
-    record.claimed_verifiers_weight = record
-        .claimed_verifiers_weight
-        .checked_add(share.verifier)
-        .map_err(|_| overflow("claimed weight"))?;
+    add(&mut record.claimed, computed, "epoch claimed")?;
+    add(
+        &mut record.claimed_providers_weight,
+        share.prover,
+        "claimed weight",
+    )?;
+    add(
+        &mut record.claimed_verifiers_weight,
+        share.verifier,
+        "claimed weight",
+    )?;
     let complete = record.claimed_providers_weight >= record.providers_weight
         && record.claimed_verifiers_weight >= record.verifiers_weight;
     if !complete || !record.dust.is_zero() {
@@ -344,15 +322,9 @@ pub fn handle_reply(deps: DepsMut, reply: Reply) -> Result<Response, ContractErr
         }
     };
     let pay = ctx.amount - fined;
-    ledger.vault = ledger
-        .vault
-        .checked_add(fined)
-        .map_err(|_| overflow("vault"))?;
-    ledger.fined = ledger
-        .fined
-        .checked_add(fined)
-        .map_err(|_| overflow("fined"))?;
-    ledger.paid = ledger.paid.checked_add(pay).map_err(|_| overflow("paid"))?;
+    add(&mut ledger.vault, fined, "vault")?;
+    add(&mut ledger.fined, fined, "fined")?;
+    add(&mut ledger.paid, pay, "paid")?;
     LEDGER.save(deps.storage, &ledger)?;
     if !pay.is_zero() {
         resp = resp.add_message(BankMsg::Send {

@@ -36,32 +36,14 @@ pub fn instantiate(
     info: MessageInfo,
     msg: InstantiateMsg,
 ) -> Result<Response, ContractError> {
-    let (config, resp) = GOVERNANCE.instantiate(
-        deps.storage,
-        deps.api,
-        &msg,
-        &msg.governance,
-        msg.params.clone(),
-    )?;
+    let (config, resp) = GOVERNANCE.instantiate(deps.storage, deps.api, &msg)?;
     let reserve = optional_payment(&info, &config.params.denom)?;
     let start = env.block.height;
     let end = start
         .checked_add(config.params.epoch_blocks)
         .ok_or(ContractError::MathOverflow { what: "epoch end" })?;
-    let ledger = Ledger {
-        open: OpenEpoch::new(0, start, end, config.params.initial_targets),
-        fee_history: vec![],
-        reserve,
-        unclaimed: Uint128::zero(),
-        vault: Uint128::zero(),
-        funded: reserve,
-        issued: Uint128::zero(),
-        paid: Uint128::zero(),
-        fined: Uint128::zero(),
-        vault_spent: Uint128::zero(),
-        returned: Uint128::zero(),
-        dust: Uint128::zero(),
-    };
+    let open = OpenEpoch::new(0, start, end, config.params.initial_targets);
+    let ledger = Ledger::new(open, reserve);
     LEDGER.save(deps.storage, &ledger)?;
     Ok(resp
         .add_attribute("denom", config.params.denom)
@@ -69,15 +51,15 @@ pub fn instantiate(
         .add_attribute("epoch_ends_at", end.to_string()))
 }
 
-#[cfg_attr(not(feature = "library"), entry_point)]
-pub fn execute(
-    deps: DepsMut,
-    env: Env,
-    info: MessageInfo,
-    msg: ExecuteMsg,
-) -> Result<Response, ContractError> {
+impulse_governance::execute_entry_point!(GOVERNANCE, |deps, env, info, msg| {
     let denom = CONFIG.load(deps.storage)?.params.denom;
     let sender = info.sender.clone();
+    if !matches!(
+        msg,
+        ExecuteMsg::RecordJob { .. } | ExecuteMsg::FundReserve {}
+    ) {
+        nonpayable(&info)?;
+    }
     match msg {
         ExecuteMsg::RecordJob {
             job_id,
@@ -85,7 +67,7 @@ pub fn execute(
             to_pool,
             to_vault,
         } => {
-            governance::ensure_marketplace(deps.as_ref(), &sender, "record a job")?;
+            GOVERNANCE.ensure_wired(deps.storage, "marketplace", &sender, "record a job")?;
             let paid = optional_payment(&info, &denom)?;
             record::record_job(deps, env, paid, job_id, outcome, to_pool, to_vault)
         }
@@ -93,43 +75,25 @@ pub fn execute(
             let amount = must_pay(&info, &denom)?;
             record::fund_reserve(deps, env, sender, amount)
         }
-        other => {
-            nonpayable(&info)?;
-            execute_nonpayable(deps, env, sender, other)
-        }
-    }
-}
-
-fn execute_nonpayable(
-    deps: DepsMut,
-    env: Env,
-    sender: cosmwasm_std::Addr,
-    msg: ExecuteMsg,
-) -> Result<Response, ContractError> {
-    match msg {
-        ExecuteMsg::RecordJob { .. } | ExecuteMsg::FundReserve {} => {
-            unreachable!("payable, handled above")
-        }
         ExecuteMsg::RecordWork {
             provider,
             role,
             contribution,
             fee,
         } => {
-            governance::ensure_marketplace(deps.as_ref(), &sender, "record work")?;
+            GOVERNANCE.ensure_wired(deps.storage, "marketplace", &sender, "record work")?;
             record::record_work(deps, env, provider, role, contribution, fee)
         }
         ExecuteMsg::CloseEpoch {} => record::close_epoch(deps, env),
         ExecuteMsg::Claim { epochs, limit } => claim::claim(deps, env, sender, epochs, limit),
-        msg @ (ExecuteMsg::SpendVault { .. }
-        | ExecuteMsg::UpdateParams { .. }
-        | ExecuteMsg::SetContracts { .. }
-        | ExecuteMsg::ProposeGovernance { .. }
-        | ExecuteMsg::AcceptGovernance {}) => {
+        msg @ ExecuteMsg::SpendVault { .. } => {
             GOVERNANCE.execute(deps, &sender, &msg, |deps, msg| sudo(deps, env, msg))
         }
+        impulse_governance::governance_msgs!(ExecuteMsg) => {
+            unreachable!("governance, handled by GOVERNANCE.execute_entry")
+        }
     }
-}
+});
 
 /// Close what has ended under the parameters in force, then run `f`.
 fn with_catch_up(
@@ -151,8 +115,8 @@ pub fn sudo(deps: DepsMut, env: Env, msg: SudoMsg) -> Result<Response, ContractE
         msg @ SudoMsg::SetContracts { .. } => {
             Ok(GOVERNANCE.set_contracts(deps.storage, deps.api, &msg)?)
         }
-        SudoMsg::SpendVault { to, amount } => with_catch_up(deps, env, |deps, env| {
-            governance::spend_vault(deps, env, to, amount)
+        SudoMsg::SpendVault { to, amount } => with_catch_up(deps, env, |deps, _| {
+            governance::spend_vault(deps, to, amount)
         }),
     }
 }

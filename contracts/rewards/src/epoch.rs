@@ -7,15 +7,12 @@
 use cosmwasm_std::{Decimal, Uint128, Uint256};
 use impulse_types::rewards::{EpochResponse, KpiTargets, Kpis, RewardsParams};
 
+use crate::checked::{add, overflow, sub};
 use crate::error::ContractError;
 use crate::state::{Ledger, OpenEpoch};
 
 /// Epochs in the moving average of fee revenue.
 pub const FEE_WINDOW: usize = 7;
-
-fn overflow(what: &'static str) -> ContractError {
-    ContractError::MathOverflow { what }
-}
 
 /// Average fees of the epochs in the history (0 with none).
 pub fn fee_average(history: &[Uint128]) -> Uint128 {
@@ -190,22 +187,14 @@ fn close_open(
     let (providers_pool, verifiers_pool, to_vault) =
         split(params, pool, open.providers_weight, open.verifiers_weight);
 
-    ledger.reserve = ledger
-        .reserve
-        .checked_sub(issuance)
-        .map_err(|_| overflow("reserve"))?;
-    ledger.issued = ledger
-        .issued
-        .checked_add(issuance)
-        .map_err(|_| overflow("total issued"))?;
-    ledger.unclaimed = ledger
-        .unclaimed
-        .checked_add(providers_pool + verifiers_pool)
-        .map_err(|_| overflow("unclaimed"))?;
-    ledger.vault = ledger
-        .vault
-        .checked_add(to_vault)
-        .map_err(|_| overflow("vault"))?;
+    sub(&mut ledger.reserve, issuance, "reserve")?;
+    add(&mut ledger.issued, issuance, "total issued")?;
+    add(
+        &mut ledger.unclaimed,
+        providers_pool + verifiers_pool,
+        "unclaimed",
+    )?;
+    add(&mut ledger.vault, to_vault, "vault")?;
     // One entry per calendar epoch, at most the window's worth.
     let pushes = span.min(FEE_WINDOW as u64);
     for i in 0..pushes {
@@ -289,20 +278,8 @@ mod tests {
     use super::*;
 
     fn ledger(params: &RewardsParams, reserve: u128) -> Ledger {
-        Ledger {
-            open: OpenEpoch::new(0, 100, 100 + params.epoch_blocks, params.initial_targets),
-            fee_history: vec![],
-            reserve: Uint128::new(reserve),
-            unclaimed: Uint128::zero(),
-            vault: Uint128::zero(),
-            funded: Uint128::new(reserve),
-            issued: Uint128::zero(),
-            paid: Uint128::zero(),
-            fined: Uint128::zero(),
-            vault_spent: Uint128::zero(),
-            returned: Uint128::zero(),
-            dust: Uint128::zero(),
-        }
+        let open = OpenEpoch::new(0, 100, 100 + params.epoch_blocks, params.initial_targets);
+        Ledger::new(open, Uint128::new(reserve))
     }
 
     #[test]

@@ -2,31 +2,17 @@
 //! bounds, wiring and the community vault. The caller check, the hand-over
 //! and migration are the shared controller's (`impulse-governance`).
 
-use cosmwasm_std::{Addr, BankMsg, Decimal, Deps, DepsMut, Env, Response, Uint128};
-use impulse_governance::{check_denom, in_range_dec, invalid, Controller, GovError};
+use cosmwasm_std::{BankMsg, Decimal, DepsMut, Response, Uint128};
+use impulse_governance::{check_denom, fraction, fraction_upto, invalid, GovError};
 use impulse_types::rewards::{KpiTargets, RewardsParams};
 
+use crate::checked::add;
 use crate::error::ContractError;
 use crate::state::{Config, CONFIG, LEDGER};
 
 pub use impulse_governance::validate_addr;
 
-pub const CONTRACT_NAME: &str = "crates.io:impulse-rewards";
-pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// The governance role of this contract.
-pub const GOVERNANCE: Controller<Config> =
-    Controller::new(CONFIG, CONTRACT_NAME, CONTRACT_VERSION, validate_params);
-
-/// Only the configured marketplace reports work and jobs.
-pub fn ensure_marketplace(
-    deps: Deps,
-    sender: &Addr,
-    action: &'static str,
-) -> Result<(), ContractError> {
-    GOVERNANCE.ensure_wired(deps.storage, "marketplace", sender, action)?;
-    Ok(())
-}
+impulse_governance::controller!(Config, CONFIG, "crates.io:impulse-rewards", validate_params);
 
 fn positive_dec(name: &'static str, v: Decimal, max: Decimal) -> Result<(), GovError> {
     if v.is_zero() || v > max {
@@ -88,7 +74,7 @@ pub fn validate_params(p: &RewardsParams, current: Option<&RewardsParams>) -> Re
             format!("must be at most {MAX_ISSUANCE}"),
         ));
     }
-    in_range_dec("m_floor", p.m_floor, Decimal::zero(), Decimal::one())?;
+    fraction("m_floor", p.m_floor)?;
     let w = &p.kpi_weights;
     for (name, v) in [
         ("kpi_weights.compute_volume", w.compute_volume),
@@ -96,43 +82,28 @@ pub fn validate_params(p: &RewardsParams, current: Option<&RewardsParams>) -> Re
         ("kpi_weights.fee_growth", w.fee_growth),
         ("kpi_weights.success_rate", w.success_rate),
     ] {
-        in_range_dec(name, v, Decimal::zero(), Decimal::one())?;
+        fraction(name, v)?;
     }
     let sum = w.compute_volume + w.active_providers + w.fee_growth + w.success_rate;
     if sum != Decimal::one() {
         return Err(invalid("kpi_weights", format!("add up to {sum}, not 1")));
     }
     validate_targets(&p.initial_targets)?;
-    in_range_dec(
-        "target_growth",
-        p.target_growth,
-        Decimal::zero(),
-        Decimal::percent(10),
-    )?;
+    fraction_upto("target_growth", p.target_growth, Decimal::percent(10))?;
     let s = &p.split;
     for (name, v) in [
         ("split.providers", s.providers),
         ("split.verifiers", s.verifiers),
         ("split.vault", s.vault),
     ] {
-        in_range_dec(name, v, Decimal::zero(), Decimal::one())?;
+        fraction(name, v)?;
     }
     let sum = s.providers + s.verifiers + s.vault;
     if sum != Decimal::one() {
         return Err(invalid("split", format!("adds up to {sum}, not 1")));
     }
-    in_range_dec(
-        "reward_cap_prover",
-        p.reward_cap_prover,
-        Decimal::zero(),
-        Decimal::one(),
-    )?;
-    in_range_dec(
-        "reward_cap_verifier",
-        p.reward_cap_verifier,
-        Decimal::zero(),
-        Decimal::one(),
-    )?;
+    fraction("reward_cap_prover", p.reward_cap_prover)?;
+    fraction("reward_cap_verifier", p.reward_cap_verifier)?;
     let caps = p.reward_cap_prover + p.reward_cap_verifier;
     if caps >= Decimal::one() {
         return Err(invalid(
@@ -142,12 +113,7 @@ pub fn validate_params(p: &RewardsParams, current: Option<&RewardsParams>) -> Re
             ),
         ));
     }
-    in_range_dec(
-        "active_rep_threshold",
-        p.active_rep_threshold,
-        Decimal::zero(),
-        Decimal::one(),
-    )?;
+    fraction("active_rep_threshold", p.active_rep_threshold)?;
     Ok(())
 }
 
@@ -168,12 +134,7 @@ pub fn update_params(deps: DepsMut, params: RewardsParams) -> Result<Response, C
 }
 
 /// Send `amount` of the vault to `to` (governance only, checked by the caller).
-pub fn spend_vault(
-    deps: DepsMut,
-    _env: Env,
-    to: String,
-    amount: Uint128,
-) -> Result<Response, ContractError> {
+pub fn spend_vault(deps: DepsMut, to: String, amount: Uint128) -> Result<Response, ContractError> {
     let to = validate_addr(deps.api, &to)?;
     if amount.is_zero() {
         return Err(ContractError::ZeroAmount {});
@@ -187,13 +148,7 @@ pub fn spend_vault(
         });
     }
     ledger.vault -= amount;
-    ledger.vault_spent =
-        ledger
-            .vault_spent
-            .checked_add(amount)
-            .map_err(|_| ContractError::MathOverflow {
-                what: "vault spent",
-            })?;
+    add(&mut ledger.vault_spent, amount, "vault spent")?;
     LEDGER.save(deps.storage, &ledger)?;
     Ok(Response::new()
         .add_message(BankMsg::Send {

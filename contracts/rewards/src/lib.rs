@@ -4,6 +4,7 @@
 //! with shares weighted by `Rep x Contribution x Stake`, pull claims with
 //! heartbeat fines, and a community vault only governance can spend.
 
+mod checked;
 mod claim;
 pub mod contract;
 pub mod epoch;

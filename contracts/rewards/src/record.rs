@@ -8,14 +8,11 @@ use impulse_types::reputation::{QueryMsg as RepQuery, ScoreResponse};
 use impulse_types::rewards::{EpochResponse, JobOutcome, RewardsParams, WorkRole};
 use impulse_types::staking::{ProviderResponse, QueryMsg as StakingQuery};
 
+use crate::checked::{add, overflow};
 use crate::epoch;
 use crate::error::ContractError;
 use crate::governance::validate_addr;
 use crate::state::{Config, Ledger, Share, ACTIVE, CONFIG, EPOCHS, LEDGER, SHARES};
-
-fn overflow(what: &'static str) -> ContractError {
-    ContractError::MathOverflow { what }
-}
 
 /// The event of a closed epoch.
 pub fn close_event(r: &EpochResponse) -> Event {
@@ -121,14 +118,8 @@ pub fn record_work(
     let mut counted_active = false;
     match role {
         WorkRole::Prover => {
-            open.compute_volume = open
-                .compute_volume
-                .checked_add(contribution)
-                .map_err(|_| overflow("compute volume"))?;
-            open.providers_weight = open
-                .providers_weight
-                .checked_add(w)
-                .map_err(|_| overflow("providers weight"))?;
+            add(&mut open.compute_volume, contribution, "compute volume")?;
+            add(&mut open.providers_weight, w, "providers weight")?;
             if rep > config.params.active_rep_threshold
                 && !ACTIVE.has(deps.storage, (id, &provider))
             {
@@ -138,10 +129,7 @@ pub fn record_work(
             }
         }
         WorkRole::Verifier => {
-            open.verifiers_weight = open
-                .verifiers_weight
-                .checked_add(w)
-                .map_err(|_| overflow("verifiers weight"))?;
+            add(&mut open.verifiers_weight, w, "verifiers weight")?;
         }
     }
     let cap_ratio = match role {
@@ -216,19 +204,10 @@ pub fn record_job(
         JobOutcome::Settled => open.settled += 1,
         JobOutcome::Failed => open.failed += 1,
     }
-    open.fees_in = open
-        .fees_in
-        .checked_add(fees)
-        .map_err(|_| overflow("fees in"))?;
-    open.pool_fees = open
-        .pool_fees
-        .checked_add(to_pool)
-        .map_err(|_| overflow("pool fees"))?;
+    add(&mut open.fees_in, fees, "fees in")?;
+    add(&mut open.pool_fees, to_pool, "pool fees")?;
     let id = open.epoch;
-    ledger.vault = ledger
-        .vault
-        .checked_add(to_vault)
-        .map_err(|_| overflow("vault"))?;
+    add(&mut ledger.vault, to_vault, "vault")?;
     LEDGER.save(deps.storage, &ledger)?;
     let outcome = match outcome {
         JobOutcome::Settled => "settled",
@@ -252,14 +231,8 @@ pub fn fund_reserve(
 ) -> Result<Response, ContractError> {
     let config = CONFIG.load(deps.storage)?;
     let (mut ledger, events) = catch_up(deps.storage, &config.params, env.block.height)?;
-    ledger.reserve = ledger
-        .reserve
-        .checked_add(amount)
-        .map_err(|_| overflow("reserve"))?;
-    ledger.funded = ledger
-        .funded
-        .checked_add(amount)
-        .map_err(|_| overflow("funded"))?;
+    add(&mut ledger.reserve, amount, "reserve")?;
+    add(&mut ledger.funded, amount, "funded")?;
     LEDGER.save(deps.storage, &ledger)?;
     Ok(Response::new()
         .add_events(events)

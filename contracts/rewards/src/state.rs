@@ -77,6 +77,27 @@ pub struct Ledger {
     pub dust: Uint128,
 }
 
+impl Ledger {
+    /// A fresh ledger: `open` is the first epoch and `reserve` all that was
+    /// funded; nothing issued, paid or held yet.
+    pub fn new(open: OpenEpoch, reserve: Uint128) -> Self {
+        Ledger {
+            open,
+            fee_history: vec![],
+            reserve,
+            unclaimed: Uint128::zero(),
+            vault: Uint128::zero(),
+            funded: reserve,
+            issued: Uint128::zero(),
+            paid: Uint128::zero(),
+            fined: Uint128::zero(),
+            vault_spent: Uint128::zero(),
+            returned: Uint128::zero(),
+            dust: Uint128::zero(),
+        }
+    }
+}
+
 /// A provider's weights in one epoch (`Rep x Contribution x Stake`, summed
 /// over its recorded work) and the most it may pay (the reward caps times
 /// the fees its work carried; `None` for a share recorded before caps).

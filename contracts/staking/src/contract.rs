@@ -4,7 +4,7 @@
 
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
-use cosmwasm_std::{to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Reply, Response};
+use cosmwasm_std::{to_json_binary, Addr, Binary, Deps, DepsMut, Env, Reply, Response};
 use impulse_types::funds::{must_pay, nonpayable};
 use impulse_types::staking::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg, SudoMsg};
 
@@ -16,32 +16,12 @@ use crate::{heartbeat, jobs, notify, provider, query, slash};
 
 pub use crate::governance::{CONTRACT_NAME, CONTRACT_VERSION};
 
-#[cfg_attr(not(feature = "library"), entry_point)]
-pub fn instantiate(
-    deps: DepsMut,
-    _env: Env,
-    info: MessageInfo,
-    msg: InstantiateMsg,
-) -> Result<Response, ContractError> {
-    nonpayable(&info)?;
-    let (config, resp) = GOVERNANCE.instantiate(
-        deps.storage,
-        deps.api,
-        &msg,
-        &msg.governance,
-        msg.params.clone(),
-    )?;
+impulse_governance::instantiate_entry_point!(GOVERNANCE, |deps, _, config, resp| {
     TOTALS.save(deps.storage, &Totals::default())?;
     Ok(resp.add_attribute("denom", config.params.denom))
-}
+});
 
-#[cfg_attr(not(feature = "library"), entry_point)]
-pub fn execute(
-    deps: DepsMut,
-    env: Env,
-    info: MessageInfo,
-    msg: ExecuteMsg,
-) -> Result<Response, ContractError> {
+impulse_governance::execute_entry_point!(GOVERNANCE, |deps, env, info, msg| {
     let denom = CONFIG.load(deps.storage)?.params.denom;
     match msg {
         ExecuteMsg::Register {
@@ -68,18 +48,17 @@ pub fn execute(
         }
         other => {
             nonpayable(&info)?;
-            execute_nonpayable(deps, env, info, other)
+            execute_nonpayable(deps, env, info.sender, other)
         }
     }
-}
+});
 
 fn execute_nonpayable(
     deps: DepsMut,
     env: Env,
-    info: MessageInfo,
+    sender: Addr,
     msg: ExecuteMsg,
 ) -> Result<Response, ContractError> {
-    let sender = info.sender;
     match msg {
         ExecuteMsg::Register { .. } | ExecuteMsg::Stake {} => {
             unreachable!("payable, handled above")
@@ -115,28 +94,24 @@ fn execute_nonpayable(
             slash::slash(deps, env, caller, &provider, evidence, kind)
         }
         ExecuteMsg::ConsumeFines { provider } => heartbeat::consume_fines(deps, sender, &provider),
-        msg @ (ExecuteMsg::UpdateParams { .. }
-        | ExecuteMsg::SetContracts { .. }
-        | ExecuteMsg::ProposeGovernance { .. }
-        | ExecuteMsg::AcceptGovernance {}) => {
-            GOVERNANCE.execute(deps, &sender, &msg, |deps, msg| sudo(deps, env, msg))
+        impulse_governance::governance_msgs!(ExecuteMsg) => {
+            unreachable!("governance, handled by GOVERNANCE.execute_entry")
         }
     }
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn sudo(deps: DepsMut, env: Env, msg: SudoMsg) -> Result<Response, ContractError> {
-    match msg {
-        SudoMsg::UpdateParams { params } => Ok(GOVERNANCE.update_params(deps.storage, params)?),
-        msg @ SudoMsg::SetContracts { .. } => {
-            Ok(GOVERNANCE.set_contracts(deps.storage, deps.api, &msg)?)
-        }
+    GOVERNANCE.sudo(deps, msg, |deps, msg| match msg {
         SudoMsg::Slash {
             provider,
             evidence,
             kind,
         } => slash::slash(deps, env, Caller::Governance, &provider, evidence, kind),
-    }
+        SudoMsg::UpdateParams { .. } | SudoMsg::SetContracts { .. } => {
+            unreachable!("shared governance, handled by GOVERNANCE.sudo")
+        }
+    })
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]

@@ -4,7 +4,10 @@
 //! (`impulse-governance`).
 
 use cosmwasm_std::{Addr, Decimal, Deps, Uint128};
-use impulse_governance::{check_denom, in_range_dec, in_range_u64, invalid, Controller, GovError};
+use impulse_governance::{
+    check_denom, count, fraction, fraction_from, fraction_upto, in_range_dec, in_range_u64,
+    invalid, window, GovError, MAX_BLOCKS,
+};
 use impulse_types::staking::StakingParams;
 
 use crate::error::ContractError;
@@ -12,12 +15,7 @@ use crate::state::{Config, CONFIG};
 
 pub use impulse_governance::validate_addr;
 
-pub const CONTRACT_NAME: &str = "crates.io:impulse-staking";
-pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// The governance role of this contract.
-pub const GOVERNANCE: Controller<Config> =
-    Controller::new(CONFIG, CONTRACT_NAME, CONTRACT_VERSION, validate_params);
+impulse_governance::controller!(Config, CONFIG, "crates.io:impulse-staking", validate_params);
 
 /// Who is calling a privileged message.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,20 +36,8 @@ pub fn slasher(deps: Deps, sender: &Addr) -> Result<Caller, ContractError> {
     }
 }
 
-/// Only the configured marketplace may lock and release providers for jobs.
-pub fn ensure_marketplace(
-    deps: Deps,
-    sender: &Addr,
-    action: &'static str,
-) -> Result<(), ContractError> {
-    GOVERNANCE.ensure_wired(deps.storage, "marketplace", sender, action)?;
-    Ok(())
-}
-
 /// Upper bound on any stake threshold: 10^12 whole tokens of 6 decimals.
 const MAX_STAKE_THRESHOLD: u128 = 1_000_000_000_000_000_000;
-/// Upper bound on every duration in blocks (about 2 years at 6 s blocks).
-const MAX_BLOCKS: u64 = 10_000_000;
 
 /// Check every parameter against its bounds. `current` is the configuration
 /// in force, if any: the denom can never change once funds may be held.
@@ -79,37 +65,20 @@ pub fn validate_params(p: &StakingParams, current: Option<&StakingParams>) -> Re
             format!("must be at most {MAX_STAKE_THRESHOLD}"),
         ));
     }
-    in_range_u64("lock_min_blocks", p.lock_min_blocks, 1, MAX_BLOCKS)?;
-    in_range_u64("unlock_blocks", p.unlock_blocks, 1, MAX_BLOCKS)?;
+    window("lock_min_blocks", p.lock_min_blocks)?;
+    window("unlock_blocks", p.unlock_blocks)?;
     in_range_u64("heartbeat_blocks", p.heartbeat_blocks, 1, 1_000_000)?;
-    in_range_dec(
-        "heartbeat_fine",
-        p.heartbeat_fine,
-        Decimal::zero(),
-        Decimal::percent(10),
-    )?;
-    if p.chronic_absence_misses == 0 || p.chronic_absence_misses > 1_000 {
-        return Err(invalid("chronic_absence_misses", "must be in [1, 1000]"));
-    }
+    fraction_upto("heartbeat_fine", p.heartbeat_fine, Decimal::percent(10))?;
+    count("chronic_absence_misses", p.chronic_absence_misses, 1_000)?;
     in_range_dec(
         "chronic_absence_multiplier",
         p.chronic_absence_multiplier,
         Decimal::one(),
         Decimal::percent(500),
     )?;
-    in_range_dec(
-        "slash_fraud",
-        p.slash_fraud,
-        Decimal::permille(1),
-        Decimal::one(),
-    )?;
-    in_range_dec("slash_burn", p.slash_burn, Decimal::zero(), Decimal::one())?;
-    in_range_dec(
-        "slash_benign",
-        p.slash_benign,
-        Decimal::zero(),
-        Decimal::one(),
-    )?;
+    fraction_from("slash_fraud", p.slash_fraud, Decimal::permille(1))?;
+    fraction("slash_burn", p.slash_burn)?;
+    fraction("slash_benign", p.slash_benign)?;
     if p.min_benign_slash > Uint128::new(MAX_STAKE_THRESHOLD) {
         return Err(invalid(
             "min_benign_slash",
@@ -117,12 +86,8 @@ pub fn validate_params(p: &StakingParams, current: Option<&StakingParams>) -> Re
         ));
     }
     in_range_u64("ban_blocks", p.ban_blocks, 0, MAX_BLOCKS)?;
-    if p.max_unbonding_entries == 0 || p.max_unbonding_entries > 64 {
-        return Err(invalid("max_unbonding_entries", "must be in [1, 64]"));
-    }
-    if p.max_active_jobs == 0 || p.max_active_jobs > 64 {
-        return Err(invalid("max_active_jobs", "must be in [1, 64]"));
-    }
+    count("max_unbonding_entries", p.max_unbonding_entries, 64)?;
+    count("max_active_jobs", p.max_active_jobs, 64)?;
     Ok(())
 }
 

@@ -71,6 +71,21 @@ fn reduce(mut num: u128, mut den: u128) -> (u64, u64) {
     (num as u64, den as u64)
 }
 
+/// Save `p` and tell the reputation contract about its `missed` new
+/// intervals, along with `resp`.
+fn save_and_notify(
+    deps: DepsMut,
+    addr: &Addr,
+    p: &Provider,
+    missed: u64,
+    resp: Response,
+) -> Result<Response, ContractError> {
+    PROVIDERS.save(deps.storage, addr, p)?;
+    let mut notifier = Notifier::new(deps.as_ref())?;
+    notifier.missed_heartbeats(addr, missed)?;
+    Ok(notifier.apply(resp))
+}
+
 pub fn heartbeat(deps: DepsMut, env: Env, sender: Addr) -> Result<Response, ContractError> {
     let params = CONFIG.load(deps.storage)?.params;
     let mut p = load(deps.storage, &sender)?;
@@ -90,18 +105,14 @@ pub fn heartbeat(deps: DepsMut, env: Env, sender: Addr) -> Result<Response, Cont
     }
     p.last_heartbeat = now;
     p.misses_accounted = 0;
-    PROVIDERS.save(deps.storage, &sender, &p)?;
-    let mut notifier = Notifier::new(deps.as_ref())?;
-    notifier.missed_heartbeats(&sender, new)?;
-    Ok(notifier.apply(
-        Response::new()
-            .add_attribute("action", "heartbeat")
-            .add_attribute("provider", sender.as_str())
-            .add_attribute("on_time", on_time.to_string())
-            .add_attribute("missed_intervals", new.to_string())
-            .add_attribute("unpaid_fine_intervals", p.unpaid_fine_intervals.to_string())
-            .add_attribute("chronic_absence", p.chronic_absence.to_string()),
-    ))
+    let resp = Response::new()
+        .add_attribute("action", "heartbeat")
+        .add_attribute("provider", sender.as_str())
+        .add_attribute("on_time", on_time.to_string())
+        .add_attribute("missed_intervals", new.to_string())
+        .add_attribute("unpaid_fine_intervals", p.unpaid_fine_intervals.to_string())
+        .add_attribute("chronic_absence", p.chronic_absence.to_string());
+    save_and_notify(deps, &sender, &p, new, resp)
 }
 
 pub fn report_missed(deps: DepsMut, env: Env, provider: &str) -> Result<Response, ContractError> {
@@ -109,17 +120,13 @@ pub fn report_missed(deps: DepsMut, env: Env, provider: &str) -> Result<Response
     let addr = validate_addr(deps.api, provider)?;
     let mut p = load(deps.storage, &addr)?;
     let new = account_misses(&mut p, env.block.height, &params)?;
-    PROVIDERS.save(deps.storage, &addr, &p)?;
-    let mut notifier = Notifier::new(deps.as_ref())?;
-    notifier.missed_heartbeats(&addr, new)?;
-    Ok(notifier.apply(
-        Response::new()
-            .add_attribute("action", "report_missed_heartbeats")
-            .add_attribute("provider", addr.as_str())
-            .add_attribute("missed_intervals", new.to_string())
-            .add_attribute("consecutive_misses", p.consecutive_misses.to_string())
-            .add_attribute("chronic_absence", p.chronic_absence.to_string()),
-    ))
+    let resp = Response::new()
+        .add_attribute("action", "report_missed_heartbeats")
+        .add_attribute("provider", addr.as_str())
+        .add_attribute("missed_intervals", new.to_string())
+        .add_attribute("consecutive_misses", p.consecutive_misses.to_string())
+        .add_attribute("chronic_absence", p.chronic_absence.to_string());
+    save_and_notify(deps, &addr, &p, new, resp)
 }
 
 /// Rewards contract only: hand over the fine owed for missed heartbeats and
@@ -163,24 +170,16 @@ mod tests {
     use impulse_types::{Backend, Capacity};
 
     fn provider(last: u64) -> Provider {
-        Provider {
-            backend: Backend::Cpu,
-            capacity: Capacity::default(),
-            price_per_step: Uint128::one(),
-            endpoint: String::new(),
-            stake: Uint128::zero(),
-            registered_at: 0,
-            last_heartbeat: last,
-            misses_accounted: 0,
-            consecutive_misses: 0,
-            on_time_streak: 0,
-            unpaid_fine_intervals: 0,
-            chronic_absence: false,
-            banned_until: 0,
-            active_jobs: vec![],
-            unbonding: vec![],
-            held_until: 0,
-        }
+        let mut p = Provider::new(
+            Backend::Cpu,
+            Capacity::default(),
+            Uint128::one(),
+            String::new(),
+            Uint128::zero(),
+            0,
+        );
+        p.last_heartbeat = last;
+        p
     }
 
     #[test]

@@ -6,9 +6,23 @@ use cosmwasm_std::{Addr, DepsMut, Env, Response};
 use impulse_types::Capacity;
 
 use crate::error::ContractError;
-use crate::governance::{ensure_marketplace, validate_addr};
+use crate::governance::{validate_addr, GOVERNANCE};
 use crate::provider::load;
-use crate::state::{ActiveJob, CONFIG, PROVIDERS};
+use crate::state::{ActiveJob, Config, Provider, PROVIDERS};
+
+/// Refuse any sender but the marketplace, then load `provider`: the
+/// configuration, the provider's address and its record.
+fn from_marketplace(
+    deps: &DepsMut,
+    sender: &Addr,
+    provider: &str,
+    action: &'static str,
+) -> Result<(Config, Addr, Provider), ContractError> {
+    let config = GOVERNANCE.ensure_wired(deps.storage, "marketplace", sender, action)?;
+    let addr = validate_addr(deps.api, provider)?;
+    let p = load(deps.storage, &addr)?;
+    Ok((config, addr, p))
+}
 
 pub fn lock(
     deps: DepsMut,
@@ -18,10 +32,9 @@ pub fn lock(
     job_id: u64,
     need: Capacity,
 ) -> Result<Response, ContractError> {
-    ensure_marketplace(deps.as_ref(), &sender, "lock a provider for a job")?;
-    let params = CONFIG.load(deps.storage)?.params;
-    let addr = validate_addr(deps.api, provider)?;
-    let mut p = load(deps.storage, &addr)?;
+    let (config, addr, mut p) =
+        from_marketplace(&deps, &sender, provider, "lock a provider for a job")?;
+    let params = config.params;
     let now = env.block.height;
     if p.is_banned(now) {
         return Err(ContractError::Banned {
@@ -69,9 +82,8 @@ pub fn release(
     provider: &str,
     job_id: u64,
 ) -> Result<Response, ContractError> {
-    ensure_marketplace(deps.as_ref(), &sender, "release a provider from a job")?;
-    let addr = validate_addr(deps.api, provider)?;
-    let mut p = load(deps.storage, &addr)?;
+    let (_, addr, mut p) =
+        from_marketplace(&deps, &sender, provider, "release a provider from a job")?;
     let before = p.active_jobs.len();
     p.active_jobs.retain(|j| j.job_id != job_id);
     if p.active_jobs.len() == before {
@@ -95,9 +107,7 @@ pub fn hold(
     provider: &str,
     until: u64,
 ) -> Result<Response, ContractError> {
-    ensure_marketplace(deps.as_ref(), &sender, "hold a provider's stake")?;
-    let addr = validate_addr(deps.api, provider)?;
-    let mut p = load(deps.storage, &addr)?;
+    let (_, addr, mut p) = from_marketplace(&deps, &sender, provider, "hold a provider's stake")?;
     let now = env.block.height;
     p.held_until = p.held_until.max(until);
     for u in p.unbonding.iter_mut() {

@@ -87,24 +87,7 @@ pub fn register(
     validate_endpoint(&endpoint)?;
 
     let now = env.block.height;
-    let provider = Provider {
-        backend,
-        capacity,
-        price_per_step,
-        endpoint,
-        stake: amount,
-        registered_at: now,
-        last_heartbeat: now,
-        misses_accounted: 0,
-        consecutive_misses: 0,
-        on_time_streak: 0,
-        unpaid_fine_intervals: 0,
-        chronic_absence: false,
-        banned_until: 0,
-        active_jobs: vec![],
-        unbonding: vec![],
-        held_until: 0,
-    };
+    let provider = Provider::new(backend, capacity, price_per_step, endpoint, amount, now);
     PROVIDERS.save(deps.storage, &sender, &provider)?;
     TOTALS.update(deps.storage, |mut t| -> Result<_, ContractError> {
         t.bonded = t.bonded.checked_add(amount)?;

@@ -180,6 +180,36 @@ pub struct Provider {
 }
 
 impl Provider {
+    /// A provider registered at block `now` with `stake` bonded: its
+    /// registration counts as its first heartbeat, with no history yet.
+    pub fn new(
+        backend: Backend,
+        capacity: Capacity,
+        price_per_step: Uint128,
+        endpoint: String,
+        stake: Uint128,
+        now: u64,
+    ) -> Self {
+        Provider {
+            backend,
+            capacity,
+            price_per_step,
+            endpoint,
+            stake,
+            registered_at: now,
+            last_heartbeat: now,
+            misses_accounted: 0,
+            consecutive_misses: 0,
+            on_time_streak: 0,
+            unpaid_fine_intervals: 0,
+            chronic_absence: false,
+            banned_until: 0,
+            active_jobs: vec![],
+            unbonding: vec![],
+            held_until: 0,
+        }
+    }
+
     pub fn capacity_in_use(&self) -> Capacity {
         self.active_jobs
             .iter()

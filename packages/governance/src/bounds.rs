@@ -31,6 +31,38 @@ pub fn in_range_dec(
     Ok(())
 }
 
+/// Upper bound on every window in blocks (about 2 years at 6 s blocks).
+pub const MAX_BLOCKS: u64 = 10_000_000;
+
+/// A window of blocks: `v` in [1, MAX_BLOCKS].
+pub fn window(name: &'static str, v: u64) -> Result<(), GovError> {
+    in_range_u64(name, v, 1, MAX_BLOCKS)
+}
+
+/// A count: `v` in [1, max].
+pub fn count(name: &'static str, v: impl Into<u64>, max: u64) -> Result<(), GovError> {
+    let v = v.into();
+    if v == 0 || v > max {
+        return Err(invalid(name, format!("must be in [1, {max}]")));
+    }
+    Ok(())
+}
+
+/// A fraction: `v` in [0, 1].
+pub fn fraction(name: &'static str, v: Decimal) -> Result<(), GovError> {
+    fraction_upto(name, v, Decimal::one())
+}
+
+/// A fraction of at least `min`: `v` in [min, 1].
+pub fn fraction_from(name: &'static str, v: Decimal, min: Decimal) -> Result<(), GovError> {
+    in_range_dec(name, v, min, Decimal::one())
+}
+
+/// A fraction of at most `max`: `v` in [0, max].
+pub fn fraction_upto(name: &'static str, v: Decimal, max: Decimal) -> Result<(), GovError> {
+    in_range_dec(name, v, Decimal::zero(), max)
+}
+
 /// A bank denom (3 to 128 characters, a letter first, then letters, digits
 /// and `/:._-`), which can never change once `current` is in force (the
 /// contract may hold funds of it).

@@ -5,7 +5,9 @@ use cw_storage_plus::Item;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::{ensure_caller, migrate, validate_addr, wired, GovError, Governed};
+use crate::{
+    ensure_caller, migrate, validate_addr, wired, GovError, Governed, InstantiateMsg, Sudo, SudoMsg,
+};
 
 /// The two steps of handing the governance role over, as every contract's
 /// `ExecuteMsg` spells them.
@@ -54,22 +56,20 @@ where
         self.name
     }
 
-    /// The configuration of a new contract from its `InstantiateMsg`:
-    /// governance `governance`, parameters `params` (or the defaults),
-    /// checked against their bounds, and every field of `msg` named like a
-    /// contract the configuration points at (`staking`, ...). Records the
-    /// cw2 version and stores the configuration.
+    /// The configuration of a new contract from its `InstantiateMsg`: its
+    /// governance, its parameters (or the defaults), checked against their
+    /// bounds, and every field of `msg` named like a contract the
+    /// configuration points at (`staking`, ...). Records the cw2 version and
+    /// stores the configuration.
     pub fn instantiate(
         &self,
         storage: &mut dyn Storage,
         api: &dyn Api,
-        msg: &impl Serialize,
-        governance: &str,
-        params: Option<C::Params>,
+        msg: &impl InstantiateMsg<Params = C::Params>,
     ) -> Result<(C, Response), GovError> {
-        let params = params.unwrap_or_default();
+        let params = msg.params().unwrap_or_default();
         (self.validate)(&params, None)?;
-        let mut config = C::new(validate_addr(api, governance)?, params);
+        let mut config = C::new(validate_addr(api, msg.governance())?, params);
         wire(api, &mut config, &fields(msg)?, Response::new())?;
         cw2::set_contract_version(storage, self.name, self.version)?;
         self.config.save(storage, &config)?;
@@ -147,6 +147,26 @@ where
                 "{name} is not a governance message of this contract: {e}"
             )))
         })
+    }
+
+    /// A `SudoMsg` from x/gov (or from `execute` through [`Self::execute`]):
+    /// `UpdateParams` and `SetContracts` are handled here, the contract's
+    /// own messages by `own`.
+    pub fn sudo<M, Err>(
+        &self,
+        deps: DepsMut,
+        msg: M,
+        own: impl FnOnce(DepsMut, M) -> Result<Response, Err>,
+    ) -> Result<Response, Err>
+    where
+        M: SudoMsg<Params = C::Params>,
+        Err: From<GovError>,
+    {
+        match msg.split() {
+            Sudo::UpdateParams(params) => Ok(self.update_params(deps.storage, params)?),
+            Sudo::SetContracts(msg) => Ok(self.set_contracts(deps.storage, deps.api, &msg)?),
+            Sudo::Own(msg) => own(deps, msg),
+        }
     }
 
     /// Replace the parameters once they are within their bounds. The

@@ -17,6 +17,7 @@
 
 mod bounds;
 mod controller;
+mod entry;
 mod error;
 mod migrate;
 
@@ -24,8 +25,12 @@ use cosmwasm_std::{Addr, Api};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-pub use bounds::{check_denom, in_range_dec, in_range_u64, invalid};
+pub use bounds::{
+    check_denom, count, fraction, fraction_from, fraction_upto, in_range_dec, in_range_u64,
+    invalid, window, MAX_BLOCKS,
+};
 pub use controller::{Controller, Validate};
+pub use entry::{ExecuteMsg, InstantiateMsg, Sudo, SudoMsg};
 pub use error::GovError;
 pub use migrate::parse_semver;
 
@@ -86,6 +91,41 @@ macro_rules! governed {
     };
 }
 
+/// The shared messages of a contract: `InstantiateMsg` names the governance
+/// and the parameters, `ExecuteMsg` carries the governance messages,
+/// `SudoMsg` starts with `UpdateParams` and `SetContracts`.
+macro_rules! governed_msgs {
+    ($module:ident, $params:ty) => {
+        impl InstantiateMsg for $module::InstantiateMsg {
+            type Params = $params;
+            fn governance(&self) -> &str {
+                &self.governance
+            }
+            fn params(&self) -> Option<$params> {
+                self.params.clone()
+            }
+        }
+
+        impl ExecuteMsg for $module::ExecuteMsg {
+            fn is_governance(&self) -> bool {
+                matches!(self, crate::governance_msgs!($module::ExecuteMsg))
+            }
+        }
+
+        impl SudoMsg for $module::SudoMsg {
+            type Params = $params;
+            #[allow(unreachable_patterns)]
+            fn split(self) -> Sudo<$params, Self> {
+                match self {
+                    Self::UpdateParams { params } => Sudo::UpdateParams(params),
+                    msg @ Self::SetContracts { .. } => Sudo::SetContracts(msg),
+                    own => Sudo::Own(own),
+                }
+            }
+        }
+    };
+}
+
 // Every contract stores its `Config` query response as its configuration.
 mod configs {
     use super::*;
@@ -111,6 +151,11 @@ mod configs {
         marketplace::MarketplaceParams,
         [staking, reputation, rewards]
     );
+
+    governed_msgs!(staking, staking::StakingParams);
+    governed_msgs!(reputation, reputation::ReputationParams);
+    governed_msgs!(rewards, rewards::RewardsParams);
+    governed_msgs!(marketplace, marketplace::MarketplaceParams);
 }
 
 /// Validate a bech32 address. `addr_validate` also refuses a mixed- or
@@ -144,7 +189,8 @@ pub fn ensure_caller(allowed: &Addr, sender: &Addr, action: &'static str) -> Res
 }
 
 /// Defines a contract's `ContractError` with the variants every contract
-/// shares (storage, funds, governance, arithmetic) followed by its own.
+/// shares (storage, funds, governance, arithmetic, zero amounts, stray
+/// replies) followed by its own.
 ///
 /// ```ignore
 /// impulse_governance::contract_error! {
@@ -172,8 +218,36 @@ macro_rules! contract_error {
             #[error("arithmetic overflow in {what}")]
             MathOverflow { what: &'static str },
 
+            /// An amount given in the message (not the funds sent) is zero
+            /// where only a positive amount makes sense.
+            #[error("amount must be greater than zero")]
+            ZeroAmount {},
+
+            /// A submessage reply carries an id this contract never used.
+            #[error("unknown reply id {id}")]
+            UnknownReplyId { id: u64 },
+
             $($variants)*
         }
+    };
+}
+
+/// A contract's `CONTRACT_NAME`, `CONTRACT_VERSION` (its crate's) and
+/// `GOVERNANCE` controller over the configuration `$item` (of type
+/// `$config`) with the parameter bounds `$validate`.
+///
+/// ```ignore
+/// impulse_governance::controller!(Config, CONFIG, "crates.io:impulse-staking", validate_params);
+/// ```
+#[macro_export]
+macro_rules! controller {
+    ($config:ty, $item:expr, $name:expr, $validate:expr) => {
+        pub const CONTRACT_NAME: &str = $name;
+        pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+        /// The governance role of this contract.
+        pub const GOVERNANCE: $crate::Controller<$config> =
+            $crate::Controller::new($item, CONTRACT_NAME, CONTRACT_VERSION, $validate);
     };
 }
 

@@ -13,6 +13,14 @@ fn over(what: &'static str) -> impl Fn(cosmwasm_std::OverflowError) -> Overflow 
     move |_| Overflow { what }
 }
 
+/// The sum of `parts`, or an `Overflow` in `what`.
+fn sum(parts: &[Uint128], what: &'static str) -> Result<Uint128, Overflow> {
+    parts
+        .iter()
+        .try_fold(Uint128::zero(), |total, p| total.checked_add(*p))
+        .map_err(over(what))
+}
+
 /// `ceil(alpha * L)`: the expected number of sampled steps.
 pub fn ceil_alpha_l(alpha: Decimal, steps: u64) -> Result<u64, Overflow> {
     let v = Uint128::from(steps)
@@ -42,10 +50,7 @@ pub struct Budget {
 
 impl Budget {
     pub fn total(&self) -> Result<Uint128, Overflow> {
-        self.prover
-            .checked_add(self.verification)
-            .and_then(|v| v.checked_add(self.fee))
-            .map_err(over("budget"))
+        sum(&[self.prover, self.verification, self.fee], "budget")
     }
 }
 
@@ -120,10 +125,7 @@ pub struct Settlement {
 impl Settlement {
     /// Everything taken out of the escrow (the rest is refunded).
     pub fn spent(&self) -> Result<Uint128, Overflow> {
-        self.prover
-            .checked_add(self.verifiers)
-            .and_then(|v| v.checked_add(self.fee))
-            .map_err(over("settlement"))
+        sum(&[self.prover, self.verifiers, self.fee], "settlement")
     }
 }
 

@@ -187,14 +187,7 @@ fn wash_trade(steps: u64, price: u128) -> (u128, u128) {
     const EPOCH: u64 = 400;
     let mut s = SuiteBuilder::new()
         .marketplace()
-        .rewards(RewardsSetup {
-            params: RewardsParams {
-                epoch_blocks: EPOCH,
-                ..RewardsParams::default()
-            },
-            reserve: 100_000_000_000,
-            scoreboard: true,
-        })
+        .rewards(RewardsSetup::with_epoch_blocks(EPOCH))
         .build();
     let (_, verifiers) = s.network(2, 5);
     let sybil = s.provider_node("sybil-prover", 1_000_000_000, Backend::Cpu, price);

@@ -54,6 +54,19 @@ impl Default for RewardsSetup {
     }
 }
 
+impl RewardsSetup {
+    /// The default setup with reward epochs of `epoch_blocks` blocks.
+    pub fn with_epoch_blocks(epoch_blocks: u64) -> Self {
+        RewardsSetup {
+            params: RewardsParams {
+                epoch_blocks,
+                ..RewardsParams::default()
+            },
+            ..RewardsSetup::default()
+        }
+    }
+}
+
 impl SuiteBuilder {
     /// Add the real rewards contract (see the module docs).
     pub fn rewards(mut self, setup: RewardsSetup) -> Self {

@@ -12,7 +12,6 @@ use impulse_testing::market::{default_spec, hex, Behaviour, Run};
 use impulse_testing::rewards::RewardsSetup;
 use impulse_testing::{Outcome, Suite, SuiteBuilder, DENOM};
 use impulse_types::marketplace::{ExecuteMsg, JobState, VerificationMode};
-use impulse_types::rewards::RewardsParams;
 use impulse_types::Backend;
 use serde::{Deserialize, Serialize};
 
@@ -23,14 +22,7 @@ const EPOCH: u64 = 400;
 fn four() -> Suite {
     let s = SuiteBuilder::new()
         .marketplace()
-        .rewards(RewardsSetup {
-            params: RewardsParams {
-                epoch_blocks: EPOCH,
-                ..RewardsParams::default()
-            },
-            reserve: 100_000_000_000,
-            scoreboard: true,
-        })
+        .rewards(RewardsSetup::with_epoch_blocks(EPOCH))
         .build();
     s.assert_invariant();
     s
@@ -91,18 +83,25 @@ fn rewards_cannot_be_bought_with_a_declared_size() {
     );
 }
 
+/// A marketplace with `provers` provers and `verifiers` verifiers, and a
+/// 20-step job (seed `seed`) a trainer submitted to it.
+fn with_job(provers: usize, verifiers: usize, seed: u64) -> (Suite, u64) {
+    let mut s = SuiteBuilder::new().marketplace().build();
+    s.network(provers, verifiers);
+    let trainer = s.addr("trainer");
+    let (id, _) = s
+        .submit(&trainer, &default_spec(s.height(), 20, seed))
+        .unwrap();
+    (s, id)
+}
+
 /// Finding 2: the prover commits its root before the committee has
 /// committed its secrets. Then nobody can contribute a secret, the seed
 /// falls back to entropy the prover can compute, and the honest committee
 /// is penalised for not sending what it was not allowed to send.
 #[test]
 fn the_root_waits_for_the_committee_secrets() {
-    let mut s = SuiteBuilder::new().marketplace().build();
-    s.network(2, 5);
-    let trainer = s.addr("trainer");
-    let (id, _) = s
-        .submit(&trainer, &default_spec(s.height(), 20, 3))
-        .unwrap();
+    let (mut s, id) = with_job(2, 5, 3);
     let run = Run::honest(3, 20);
     let stakes: Vec<Uint128> = members(&s, id)
         .iter()
@@ -211,12 +210,7 @@ fn a_tie_does_not_settle() {
 /// Finding 4: one honest and one lazy verdict with the third member absent.
 #[test]
 fn one_against_one_with_an_absent_member_does_not_settle() {
-    let mut s = SuiteBuilder::new().marketplace().build();
-    s.network(1, 3);
-    let trainer = s.addr("trainer");
-    let (id, _) = s
-        .submit(&trainer, &default_spec(s.height(), 20, 7))
-        .unwrap();
+    let (mut s, id) = with_job(1, 3, 7);
     let forged = Run::cheating(7, 20, &[20]);
     let behaviour = [Behaviour::Honest, Behaviour::Rubberstamp, Behaviour::Silent];
     let _ = s.drive(id, &forged, &behaviour);

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::error::{EngineError, Result};
-use crate::hash::sha256;
+use crate::hash::{read_verified, Input};
 use crate::tokenizer::Tokenizer;
 
 /// A tokenized dataset with the SHA-256 of its file bytes (and of its
@@ -47,21 +47,7 @@ impl Dataset {
 
     /// As [`Dataset::load`], tokenized with `tokenizer`.
     pub fn load_with(path: &Path, expected: Option<&str>, tokenizer: &Tokenizer) -> Result<Self> {
-        let bytes = std::fs::read(path).map_err(|source| EngineError::DatasetMissing {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let hash = sha256(&bytes);
-        if let Some(exp) = expected {
-            let actual = hex::encode(hash);
-            if !actual.eq_ignore_ascii_case(exp.trim()) {
-                return Err(EngineError::DatasetHashMismatch {
-                    path: path.to_path_buf(),
-                    expected: exp.to_string(),
-                    actual,
-                });
-            }
-        }
+        let (bytes, hash) = read_verified(path, expected, Input::Dataset)?;
         let corrupt = |reason: String| EngineError::DatasetCorrupt {
             path: path.to_path_buf(),
             reason,

@@ -1,13 +1,61 @@
-//! Hashing and seeded randomness: SHA-256, domain-separated seeds, the
-//! SplitMix64 stream of the seeded initialisation, and the process-wide
-//! lock around burn's RNG (README, "Determinism rules" 1 and 4). Every
-//! other module of the engine builds on these; this one builds on nothing.
+//! Hashing and seeded randomness: SHA-256 (and input files read against it),
+//! domain-separated seeds, the SplitMix64 stream of the seeded initialisation,
+//! and the process-wide lock around burn's RNG (README, "Determinism rules" 1
+//! and 4). Every other module of the engine builds on these; this one builds
+//! only on the error type.
+
+use std::path::Path;
 
 use sha2::{Digest, Sha256};
+
+use crate::error::{EngineError, Result};
 
 /// SHA-256 of a byte string.
 pub fn sha256(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
+}
+
+/// An input file read by hash: it names the errors of a failed read.
+#[derive(Clone, Copy, Debug)]
+pub enum Input {
+    Dataset,
+    Tokenizer,
+}
+
+/// The bytes of the `input` file at `path` and their SHA-256, checked
+/// against `expected` (hex, any case, surrounding blanks ignored) if given.
+pub fn read_verified(
+    path: &Path,
+    expected: Option<&str>,
+    input: Input,
+) -> Result<(Vec<u8>, [u8; 32])> {
+    let bytes = std::fs::read(path).map_err(|source| {
+        let path = path.to_path_buf();
+        match input {
+            Input::Dataset => EngineError::DatasetMissing { path, source },
+            Input::Tokenizer => EngineError::TokenizerMissing { path, source },
+        }
+    })?;
+    let hash = sha256(&bytes);
+    if let Some(exp) = expected {
+        let actual = hex::encode(hash);
+        if !actual.eq_ignore_ascii_case(exp.trim()) {
+            let (path, expected) = (path.to_path_buf(), exp.to_string());
+            return Err(match input {
+                Input::Dataset => EngineError::DatasetHashMismatch {
+                    path,
+                    expected,
+                    actual,
+                },
+                Input::Tokenizer => EngineError::TokenizerHashMismatch {
+                    path,
+                    expected,
+                    actual,
+                },
+            });
+        }
+    }
+    Ok((bytes, hash))
 }
 
 /// 64-bit seed from a domain tag and integers, via SHA-256.

@@ -61,18 +61,43 @@ pub fn to_host_data<const D: usize>(t: &Tensor<D>) -> HostData {
     }
 }
 
-/// As [`collect_params`], keeping burn's host buffers (no conversion to
-/// `Vec<f32>`); only parameters for which `keep(path)` holds.
-pub fn collect_param_data<M: Module>(
-    model: &M,
-    keep: &dyn Fn(&str) -> bool,
-) -> BTreeMap<String, HostData> {
-    struct V<'a> {
+/// How [`collect`] reads a parameter to host memory.
+trait Read {
+    type Out;
+    fn read<const D: usize>(t: &Tensor<D>) -> Self::Out;
+}
+
+/// As `f32` values ([`to_host`]).
+struct AsF32;
+
+impl Read for AsF32 {
+    type Out = HostTensor;
+    fn read<const D: usize>(t: &Tensor<D>) -> HostTensor {
+        to_host(t)
+    }
+}
+
+/// As burn's host buffer ([`to_host_data`]).
+struct AsData;
+
+impl Read for AsData {
+    type Out = HostData;
+    fn read<const D: usize>(t: &Tensor<D>) -> HostData {
+        to_host_data(t)
+    }
+}
+
+/// Every float parameter for which `keep(path)` holds, by module path, read
+/// with `R`. Parameter paths come from the module tree; the final component
+/// is the field name recorded by the visitor (burn passes it as the last
+/// `enter_module`).
+fn collect<M: Module, R: Read>(model: &M, keep: &dyn Fn(&str) -> bool) -> BTreeMap<String, R::Out> {
+    struct V<'a, R: Read> {
         path: PathStack,
         keep: &'a dyn Fn(&str) -> bool,
-        out: BTreeMap<String, HostData>,
+        out: BTreeMap<String, R::Out>,
     }
-    impl ModuleVisitor for V<'_> {
+    impl<R: Read> ModuleVisitor for V<'_, R> {
         fn enter_module(&mut self, name: &str, _c: &str) {
             self.path.push(name);
         }
@@ -83,12 +108,11 @@ pub fn collect_param_data<M: Module>(
             let name = self.path.leaf("");
             let name = name.trim_end_matches('.');
             if (self.keep)(name) {
-                self.out
-                    .insert(name.to_string(), to_host_data(&param.val()));
+                self.out.insert(name.to_string(), R::read(&param.val()));
             }
         }
     }
-    let mut v = V {
+    let mut v = V::<R> {
         path: PathStack(Vec::new()),
         keep,
         out: BTreeMap::new(),
@@ -97,33 +121,18 @@ pub fn collect_param_data<M: Module>(
     v.out
 }
 
-/// Collects every float parameter by module path. Parameter paths come from
-/// the module tree; the final component is the field name recorded by the
-/// visitor (burn passes it as the last `enter_module`).
+/// As [`collect_params`], keeping burn's host buffers (no conversion to
+/// `Vec<f32>`); only parameters for which `keep(path)` holds.
+pub fn collect_param_data<M: Module>(
+    model: &M,
+    keep: &dyn Fn(&str) -> bool,
+) -> BTreeMap<String, HostData> {
+    collect::<M, AsData>(model, keep)
+}
+
+/// Collects every float parameter by module path (see [`collect`]).
 pub fn collect_params<M: Module>(model: &M) -> BTreeMap<String, HostTensor> {
-    struct V {
-        path: PathStack,
-        out: BTreeMap<String, HostTensor>,
-    }
-    impl ModuleVisitor for V {
-        fn enter_module(&mut self, name: &str, _c: &str) {
-            self.path.push(name);
-        }
-        fn exit_module(&mut self, _name: &str, _c: &str) {
-            self.path.pop();
-        }
-        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-            let name = self.path.leaf("");
-            let name = name.trim_end_matches('.').to_string();
-            self.out.insert(name, to_host(&param.val()));
-        }
-    }
-    let mut v = V {
-        path: PathStack(Vec::new()),
-        out: BTreeMap::new(),
-    };
-    model.visit(&mut v);
-    v.out
+    collect::<M, AsF32>(model, &|_| true)
 }
 
 /// Replaces float parameters by `f(path, shape)` (`None` keeps the current

@@ -24,7 +24,7 @@ use tokenizers::pre_tokenizers::byte_level::ByteLevel;
 use tokenizers::{OffsetReferential, OffsetType, PreTokenizedString, PreTokenizer};
 
 use crate::error::{EngineError, Result};
-use crate::hash::sha256;
+use crate::hash::{read_verified, sha256, Input};
 
 /// Largest vocabulary accepted from a `tokenizer.json`.
 pub const MAX_VOCAB: usize = 1 << 20;
@@ -72,21 +72,7 @@ impl Tokenizer {
     /// Loads a `tokenizer.json` from a local path and checks its SHA-256
     /// against `expected` (hex), if given.
     pub fn load(path: &Path, expected: Option<&str>) -> Result<Self> {
-        let bytes = std::fs::read(path).map_err(|source| EngineError::TokenizerMissing {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let hash = sha256(&bytes);
-        if let Some(exp) = expected {
-            let actual = hex::encode(hash);
-            if !actual.eq_ignore_ascii_case(exp.trim()) {
-                return Err(EngineError::TokenizerHashMismatch {
-                    path: path.to_path_buf(),
-                    expected: exp.to_string(),
-                    actual,
-                });
-            }
-        }
+        let (bytes, _) = read_verified(path, expected, Input::Tokenizer)?;
         Self::from_bytes(&bytes, path)
     }
 

@@ -17,22 +17,17 @@ fn train_in_process(
 ) -> Vec<String> {
     let job_path = dir.join("job.json");
     std::fs::write(&job_path, serde_json::to_vec(job).unwrap()).unwrap();
-    let out = Command::new(BIN)
-        .args(["train", "--job"])
-        .arg(&job_path)
-        .arg("--data")
-        .arg(corpus())
-        .arg("--out")
-        .arg(dir.join(format!("ckpt-{threads}")))
-        .env("RAYON_NUM_THREADS", threads)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = stdout_of(
+        Command::new(BIN)
+            .args(["train", "--job"])
+            .arg(&job_path)
+            .arg("--data")
+            .arg(corpus())
+            .arg("--out")
+            .arg(dir.join(format!("ckpt-{threads}")))
+            .env("RAYON_NUM_THREADS", threads),
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     v["hashes"]
         .as_array()
         .unwrap()
@@ -92,25 +87,17 @@ fn checkpoint_reload_in_fresh_process_and_recomputed_state() {
     let trace = e.prove(Some(&dir.join("ckpt"))).unwrap();
     std::fs::write(dir.join("job.json"), serde_json::to_vec(&j).unwrap()).unwrap();
     // Stored checkpoint at k = 3, replayed in a fresh process for step 4.
-    let out = Command::new(BIN)
-        .args(["replay", "--job"])
-        .arg(dir.join("job.json"))
-        .arg("--data")
-        .arg(corpus())
-        .arg("--state")
-        .arg(dir.join("ckpt/state-00000003.bin"))
-        .args(["--prev-leaf", &hex::encode(trace.hashes[3]), "--step", "4"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = stdout_of(
+        Command::new(BIN)
+            .args(["replay", "--job"])
+            .arg(dir.join("job.json"))
+            .arg("--data")
+            .arg(corpus())
+            .arg("--state")
+            .arg(dir.join("ckpt/state-00000003.bin"))
+            .args(["--prev-leaf", &hex::encode(trace.hashes[3]), "--step", "4"]),
     );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
-        hex::encode(trace.hashes[4])
-    );
+    assert_eq!(out.trim(), hex::encode(trace.hashes[4]));
     // state_4 is not stored (K = 3): recompute it from state_3, check its
     // hash, then replay step 5 from it.
     assert!(!trace.checkpoints.contains_key(&4));

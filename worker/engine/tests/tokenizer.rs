@@ -30,7 +30,8 @@ fn tok_job(seed: u64, steps: u64) -> Job {
     j
 }
 
-fn tok_engine(j: Job) -> Engine {
+/// `j` on the shipped corpus with the shipped tokenizer.
+fn tok_load(j: Job) -> Result<Engine, EngineError> {
     Engine::load_with(
         j,
         &corpus(),
@@ -38,7 +39,10 @@ fn tok_engine(j: Job) -> Engine {
         BackendKind::Flex,
         None,
     )
-    .unwrap()
+}
+
+fn tok_engine(j: Job) -> Engine {
+    tok_load(j).unwrap()
 }
 
 #[test]
@@ -136,22 +140,16 @@ fn job_with_tokenizer_trains_and_replays_bit_for_bit() {
     let dir = tmp("tok");
     std::fs::write(dir.join("job.json"), serde_json::to_vec(&j).unwrap()).unwrap();
     let run = |args: &[&str]| {
-        let out = Command::new(BIN)
-            .args(args)
-            .arg("--job")
-            .arg(dir.join("job.json"))
-            .arg("--data")
-            .arg(corpus())
-            .arg("--tokenizer")
-            .arg(tokenizer_path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        stdout_of(
+            Command::new(BIN)
+                .args(args)
+                .arg("--job")
+                .arg(dir.join("job.json"))
+                .arg("--data")
+                .arg(corpus())
+                .arg("--tokenizer")
+                .arg(tokenizer_path()),
+        )
     };
     let out_dir = dir.join("ckpt");
     let v: serde_json::Value =
@@ -216,14 +214,7 @@ fn missing_corrupt_or_mismatched_tokenizer_is_a_clear_error() {
     // Through the engine: a job naming another tokenizer file.
     let mut j = tok_job(1, 2);
     j.tokenizer_sha256 = Some("cd".repeat(32));
-    let e = Engine::load_with(
-        j,
-        &corpus(),
-        Some(&tokenizer_path()),
-        BackendKind::Flex,
-        None,
-    )
-    .unwrap_err();
+    let e = tok_load(j).unwrap_err();
     assert!(
         matches!(e, EngineError::TokenizerHashMismatch { .. }),
         "{e}"
@@ -231,14 +222,7 @@ fn missing_corrupt_or_mismatched_tokenizer_is_a_clear_error() {
     // The job names a tokenizer but none is given, and the reverse.
     let e = Engine::load(tok_job(1, 2), &corpus(), BackendKind::Flex).unwrap_err();
     assert!(matches!(e, EngineError::InvalidJob(_)), "{e}");
-    let e = Engine::load_with(
-        job(1, 2),
-        &corpus(),
-        Some(&tokenizer_path()),
-        BackendKind::Flex,
-        None,
-    )
-    .unwrap_err();
+    let e = tok_load(job(1, 2)).unwrap_err();
     assert!(matches!(e, EngineError::InvalidJob(_)), "{e}");
     // A dataset tokenized with bytes does not fit a job naming a tokenizer.
     let e = Engine::new(
@@ -252,25 +236,12 @@ fn missing_corrupt_or_mismatched_tokenizer_is_a_clear_error() {
     let mut j = tok_job(1, 2);
     j.model = "custom".into();
     j.model_config = Some(LmConfig::new(32, 1, 2, 16));
-    let e = Engine::load_with(
-        j.clone(),
-        &corpus(),
-        Some(&tokenizer_path()),
-        BackendKind::Flex,
-        None,
-    )
-    .unwrap_err();
+    let e = tok_load(j.clone()).unwrap_err();
     assert!(matches!(e, EngineError::InvalidConfig(_)), "{e}");
     assert!(e.to_string().contains("512"), "{e}");
     // With the right vocabulary it loads.
     j.model_config = Some(LmConfig::new(32, 1, 2, 16).with_vocab(512));
-    let e = Engine::load_with(
-        j,
-        &corpus(),
-        Some(&tokenizer_path()),
-        BackendKind::Flex,
-        None,
-    );
+    let e = tok_load(j);
     assert_eq!(e.unwrap().config.vocab, 512);
     let _ = std::fs::remove_dir_all(&d);
 }

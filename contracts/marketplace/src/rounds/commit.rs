@@ -6,10 +6,10 @@ use cosmwasm_std::{Addr, DepsMut, Env, HexBinary, Response};
 use impulse_types::marketplace::JobState;
 use impulse_types::Backend;
 
-use super::{after, expect_state, hash32, within};
+use super::{after, ensure_prover, hash32, load_in, within};
 use crate::error::ContractError;
-use crate::lifecycle::{load_job, set_deadline, set_state};
-use crate::state::{CONFIG, JOBS, ROUNDS};
+use crate::lifecycle::advance;
+use crate::state::{CONFIG, ROUNDS};
 
 pub const MAX_BUILD_IDENTITY_LEN: usize = 128;
 
@@ -24,14 +24,8 @@ pub fn commit_result(
     build_identity: String,
     backend: Backend,
 ) -> Result<Response, ContractError> {
-    let mut job = load_job(deps.storage, job_id)?;
-    expect_state(&job, JobState::Assigned, "assigned")?;
-    if job.prover.as_ref() != Some(&sender) {
-        return Err(ContractError::NotProver {
-            job_id,
-            address: sender.to_string(),
-        });
-    }
+    let mut job = load_in(deps.storage, job_id, JobState::Assigned, "assigned")?;
+    ensure_prover(&job, &sender)?;
     let now = env.block.height;
     let mut round = ROUNDS.load(deps.storage, job_id)?;
     if round.secrets_due.is_some() {
@@ -64,13 +58,14 @@ pub fn commit_result(
     round.final_model_hash = Some(final_model_hash.clone());
     round.build_identity = Some(build_identity.clone());
     ROUNDS.save(deps.storage, job_id, &round)?;
-    set_deadline(
+    let due = after(now, config.params.reveal_blocks)?;
+    let ev = advance(
         deps.storage,
         &mut job,
-        Some(after(now, config.params.reveal_blocks)?),
+        JobState::Committed,
+        "commit_result",
+        due,
     )?;
-    let ev = set_state(deps.storage, &mut job, JobState::Committed, "commit_result")?;
-    JOBS.save(deps.storage, job_id, &job)?;
     Ok(Response::new()
         .add_attribute("action", "commit_result")
         .add_attribute("job_id", job_id.to_string())

@@ -7,18 +7,18 @@
 //! paid). Everyone who voted against a decision, at any level, is slashed
 //! as for fraud; the job settles only when every step is decided honest.
 
-use cosmwasm_std::{Addr, DepsMut, Env, HexBinary, Response};
+use cosmwasm_std::{Addr, DepsMut, Env, Event, HexBinary, Response};
 use impulse_protocol::verdict::{self, Outcome};
 use impulse_types::marketplace::{JobState, VerificationMode};
 
 use super::settle::settle;
-use super::{after, evidence, hold_new_members, judged_from, verifier_pay};
+use super::{
+    after, convict, evidence, hold_new_members, judged_from, slash_benign_each, verifier_pay,
+};
 use crate::error::ContractError;
-use crate::external::{slash_benign_msg, slash_fraud_msg};
-use crate::index;
-use crate::lifecycle::{clear_openings, requeue, set_deadline, set_state};
+use crate::lifecycle::{advance, clear_openings, requeue};
 use crate::scheduler::{draw_committee, Ctx, Draw};
-use crate::state::{Config, Job, Round, Verdict, CHALLENGES, JOBS, OPENINGS, ROUNDS, VERDICTS};
+use crate::state::{Config, Job, Round, Verdict, CHALLENGES, OPENINGS, ROUNDS, VERDICTS};
 
 /// Whether verifier `v` says step `j` (step number `step`) is wrong. At the
 /// last step both modes also compare the model hash the verifier reports
@@ -88,32 +88,20 @@ pub fn finalize(
         .map(|m| m.addr.clone())
         .collect();
     // Non-revealers (no verdict commitment, or no matching reveal): fault.
-    if let Some(staking) = &config.staking {
-        for (i, m) in round.committee.iter().enumerate() {
-            if !m.revealed {
-                resp = resp.add_submessage(slash_benign_msg(
-                    staking,
-                    &m.addr,
-                    evidence(env, job, &round, "noreveal", i),
-                    job.id,
-                    pay,
-                )?);
-            }
-        }
-    }
+    let faults = round
+        .committee
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| !m.revealed);
+    let faults = faults.map(|(i, m)| (&m.addr, evidence(env, job, &round, "noreveal", i)));
+    resp = slash_benign_each(resp, config, job.id, pay, faults)?;
     let prover = job.prover.clone().expect("verifying jobs have a prover");
 
     // Withholding: the prover did not open every challenged step in time.
     if round.opened < round.challenged {
-        if let Some(staking) = &config.staking {
-            resp = resp.add_submessage(slash_fraud_msg(
-                staking,
-                &prover,
-                evidence(env, job, &round, "withhold", 0),
-                &revealers,
-            )?);
-        }
-        index::punish(deps.storage, config, &prover, now)?;
+        resp = convict(deps.storage, config, &prover, &revealers, now, resp, || {
+            evidence(env, job, &round, "withhold", 0)
+        })?;
         return requeue(deps, env, config, job, "withholding", resp);
     }
 
@@ -179,15 +167,9 @@ fn decide(
     // False verdicts, at any level: fraud slash, shared by the right voters.
     for (i, (addr, w)) in voters.iter().zip(&wrong).enumerate() {
         if *w {
-            if let Some(staking) = &config.staking {
-                resp = resp.add_submessage(slash_fraud_msg(
-                    staking,
-                    addr,
-                    evidence(env, job, &round, "false_verdict", i),
-                    &right,
-                )?);
-            }
-            index::punish(deps.storage, config, addr, now)?;
+            resp = convict(deps.storage, config, addr, &right, now, resp, || {
+                evidence(env, job, &round, "false_verdict", i)
+            })?;
         }
     }
     let fraud_steps = decisions.iter().filter(|d| **d == Some(true)).count();
@@ -198,15 +180,9 @@ fn decide(
         .add_attribute("level", round.level.to_string())
         .add_attribute("minority", (voters.len() - right.len()).to_string());
     if fraud_steps > 0 {
-        if let Some(staking) = &config.staking {
-            resp = resp.add_submessage(slash_fraud_msg(
-                staking,
-                &prover,
-                evidence(env, job, &round, "fraud", 0),
-                &right,
-            )?);
-        }
-        index::punish(deps.storage, config, &prover, now)?;
+        resp = convict(deps.storage, config, &prover, &right, now, resp, || {
+            evidence(env, job, &round, "fraud", 0)
+        })?;
         return requeue(deps, env, config, job, "fraud", resp);
     }
     if undecided > 0 {
@@ -230,16 +206,7 @@ fn escalate(
 ) -> Result<Option<Response>, ContractError> {
     let now = env.block.height;
     let size = verdict::escalated_size(round.committee.len() as u32, config.params.max_committee);
-    let mut exclude = round.everyone();
-    exclude.extend(job.prover.clone());
-    let draw = Draw {
-        size: size as usize,
-        attempt: round.attempt,
-        draw: round.draw + 1,
-        exclude: &exclude,
-    };
-    let mut ctx = Ctx::new(config.clone());
-    let Some(fresh) = draw_committee(&mut deps, env, &mut ctx, job, &draw)? else {
+    let Some(fresh) = draw_fresh(&mut deps, env, config, job, round, size as usize)? else {
         return Ok(None);
     };
     let mut next = round.clone();
@@ -257,19 +224,10 @@ fn escalate(
     next.level += 1;
     next.draw += 1;
     ROUNDS.save(deps.storage, job.id, &next)?;
-    set_deadline(
-        deps.storage,
-        job,
-        Some(after(now, config.params.verify_commit_blocks)?),
-    )?;
-    let ev = set_state(deps.storage, job, JobState::Challenged, "escalate")?;
-    JOBS.save(deps.storage, job.id, job)?;
-    let until = judged_from(now, job, &next, config);
-    let resp = resp.clone().add_event(
-        ev.add_attribute("level", next.level.to_string())
-            .add_attribute("committee", join(&fresh)),
-    );
-    Ok(Some(hold_new_members(resp, config, &fresh, until)?))
+    let due = after(now, config.params.verify_commit_blocks)?;
+    let ev = advance(deps.storage, job, JobState::Challenged, "escalate", due)?;
+    let ev = ev.add_attribute("level", next.level.to_string());
+    Ok(Some(seat(resp, ev, config, job, &next, &fresh, now)?))
 }
 
 /// A missed quorum: a new committee of the same size commits new secrets
@@ -288,16 +246,8 @@ fn new_committee(
         return Ok(None);
     }
     let now = env.block.height;
-    let mut exclude = round.everyone();
-    exclude.extend(job.prover.clone());
-    let draw = Draw {
-        size: job.spec.verification.committee as usize,
-        attempt: round.attempt,
-        draw: round.draw + 1,
-        exclude: &exclude,
-    };
-    let mut ctx = Ctx::new(config.clone());
-    let Some(fresh) = draw_committee(&mut deps, env, &mut ctx, job, &draw)? else {
+    let size = job.spec.verification.committee as usize;
+    let Some(fresh) = draw_fresh(&mut deps, env, config, job, round, size)? else {
         return Ok(None);
     };
     for m in &round.committee {
@@ -316,15 +266,50 @@ fn new_committee(
         ..round.clone()
     };
     ROUNDS.save(deps.storage, job.id, &next)?;
-    set_deadline(deps.storage, job, Some(due))?;
-    let ev = set_state(deps.storage, job, JobState::Committed, "redraw")?;
-    JOBS.save(deps.storage, job.id, job)?;
-    let until = judged_from(now, job, &next, config);
-    let resp = resp.clone().add_event(
-        ev.add_attribute("draw", next.draw.to_string())
-            .add_attribute("committee", join(&fresh)),
-    );
-    Ok(Some(hold_new_members(resp, config, &fresh, until)?))
+    let ev = advance(deps.storage, job, JobState::Committed, "redraw", due)?;
+    let ev = ev.add_attribute("draw", next.draw.to_string());
+    Ok(Some(seat(resp, ev, config, job, &next, &fresh, now)?))
+}
+
+/// The committee of the next draw of this attempt: `size` members drawn
+/// from everyone who has not sat on it, the prover excluded. `None` if it
+/// cannot be drawn.
+fn draw_fresh(
+    deps: &mut DepsMut,
+    env: &Env,
+    config: &Config,
+    job: &Job,
+    round: &Round,
+    size: usize,
+) -> Result<Option<Vec<Addr>>, ContractError> {
+    let mut exclude = round.everyone();
+    exclude.extend(job.prover.clone());
+    let draw = Draw {
+        size,
+        attempt: round.attempt,
+        draw: round.draw + 1,
+        exclude: &exclude,
+    };
+    let mut ctx = Ctx::new(config.clone());
+    draw_committee(deps, env, &mut ctx, job, &draw)
+}
+
+/// Announce the `fresh` committee of `next` (with the event `ev` of the
+/// move) and hold its members' stake until the job can be judged.
+fn seat(
+    resp: &Response,
+    ev: Event,
+    config: &Config,
+    job: &Job,
+    next: &Round,
+    fresh: &[Addr],
+    now: u64,
+) -> Result<Response, ContractError> {
+    let until = judged_from(now, job, next, config);
+    let resp = resp
+        .clone()
+        .add_event(ev.add_attribute("committee", join(fresh)));
+    hold_new_members(resp, config, fresh, until)
 }
 
 fn join(addrs: &[Addr]) -> String {

@@ -24,13 +24,15 @@ pub use decide::finalize;
 pub use secrets::{close_secrets, commit_secret, reveal_secret, start_challenge};
 pub use verify::{commit_verdict, open_steps, reveal_verdict, start_verifying};
 
-use cosmwasm_std::{Addr, Env, HexBinary, Response, Uint128};
+use cosmwasm_std::{Addr, Env, HexBinary, Response, Storage, Uint128};
 use impulse_protocol::{budget, deadlines};
 use impulse_types::marketplace::JobState;
 use sha2::{Digest, Sha256};
 
 use crate::error::ContractError;
-use crate::external::hold_msg;
+use crate::external::{hold_msg, slash_benign_msg, slash_fraud_msg};
+use crate::index;
+use crate::lifecycle::load_job;
 use crate::state::{Config, Job, Round};
 
 pub(crate) fn hash32(field: &'static str, h: &HexBinary) -> Result<[u8; 32], ContractError> {
@@ -42,16 +44,31 @@ pub(crate) fn hash32(field: &'static str, h: &HexBinary) -> Result<[u8; 32], Con
         })
 }
 
-pub(crate) fn expect_state(
-    job: &Job,
+/// The job `job_id`, refused unless it is in `state` (`expected` names it
+/// in the error).
+pub(crate) fn load_in(
+    storage: &dyn Storage,
+    job_id: u64,
     state: JobState,
     expected: &'static str,
-) -> Result<(), ContractError> {
+) -> Result<Job, ContractError> {
+    let job = load_job(storage, job_id)?;
     if job.state != state {
         return Err(ContractError::WrongState {
             job_id: job.id,
             state: job.state,
             expected,
+        });
+    }
+    Ok(job)
+}
+
+/// Refuse `sender` unless it is the job's prover.
+pub(crate) fn ensure_prover(job: &Job, sender: &Addr) -> Result<(), ContractError> {
+    if job.prover.as_ref() != Some(sender) {
+        return Err(ContractError::NotProver {
+            job_id: job.id,
+            address: sender.to_string(),
         });
     }
     Ok(())
@@ -132,6 +149,44 @@ pub(crate) fn hold_new_members(
     let mut resp = resp;
     for m in members {
         resp = resp.add_message(hold_msg(staking, m, until)?);
+    }
+    Ok(resp)
+}
+
+/// Slash `offender` for fraud, the slash shared by `honest` (when staking
+/// is wired), and drop it from the indexes.
+pub(crate) fn convict(
+    storage: &mut dyn Storage,
+    config: &Config,
+    offender: &Addr,
+    honest: &[Addr],
+    now: u64,
+    resp: Response,
+    evidence: impl FnOnce() -> String,
+) -> Result<Response, ContractError> {
+    let resp = match &config.staking {
+        Some(staking) => {
+            resp.add_submessage(slash_fraud_msg(staking, offender, evidence(), honest)?)
+        }
+        None => resp,
+    };
+    index::punish(storage, config, offender, now)?;
+    Ok(resp)
+}
+
+/// Benign-slash each `(member, evidence)` of `faults` for `pay` (when
+/// staking is wired; `faults` is not read otherwise).
+pub(crate) fn slash_benign_each<'a>(
+    mut resp: Response,
+    config: &Config,
+    job_id: u64,
+    pay: Uint128,
+    faults: impl IntoIterator<Item = (&'a Addr, String)>,
+) -> Result<Response, ContractError> {
+    if let Some(staking) = &config.staking {
+        for (addr, evidence) in faults {
+            resp = resp.add_submessage(slash_benign_msg(staking, addr, evidence, job_id, pay)?);
+        }
     }
     Ok(resp)
 }

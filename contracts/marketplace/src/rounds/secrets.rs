@@ -12,14 +12,12 @@ use impulse_protocol::{challenge_seed, challenged_steps, secret_commitment};
 use impulse_types::marketplace::JobState;
 
 use super::{
-    after, evidence, expect_state, hash32, hold_new_members, judged_from, member_of, verifier_pay,
-    within,
+    after, convict, evidence, hash32, hold_new_members, judged_from, load_in, member_of,
+    slash_benign_each, verifier_pay, within,
 };
 use crate::entropy::mix_entropy;
 use crate::error::ContractError;
-use crate::external::{slash_benign_msg, slash_fraud_msg};
-use crate::index;
-use crate::lifecycle::{load_job, requeue, set_deadline, set_state};
+use crate::lifecycle::{advance, load_job, requeue, set_deadline};
 use crate::scheduler::{draw_committee, Ctx, Draw};
 use crate::state::{Config, Job, Member, Round, CHALLENGES, CONFIG, JOBS, ROUNDS};
 
@@ -114,17 +112,9 @@ pub fn close_secrets(
         .committee
         .drain(..)
         .partition(|m| m.secret_hash.is_some());
-    if let Some(staking) = &config.staking {
-        for (i, m) in missing.iter().enumerate() {
-            resp = resp.add_submessage(slash_benign_msg(
-                staking,
-                &m.addr,
-                evidence(env, job, &round, "nosecret", i),
-                job.id,
-                pay,
-            )?);
-        }
-    }
+    let faults = missing.iter().enumerate();
+    let faults = faults.map(|(i, m)| (&m.addr, evidence(env, job, &round, "nosecret", i)));
+    resp = slash_benign_each(resp, config, job.id, pay, faults)?;
     round.committee = kept;
     let mut replaced = vec![];
     if !missing.is_empty() && round.draw < config.params.max_committee_draws {
@@ -178,8 +168,7 @@ pub fn reveal_secret(
     job_id: u64,
     secret: HexBinary,
 ) -> Result<Response, ContractError> {
-    let mut job = load_job(deps.storage, job_id)?;
-    expect_state(&job, JobState::Committed, "committed")?;
+    let mut job = load_in(deps.storage, job_id, JobState::Committed, "committed")?;
     within(&job, env.block.height, "secret reveal")?;
     let s = hash32("secret", &secret)?;
     let mut round = ROUNDS.load(deps.storage, job_id)?;
@@ -278,25 +267,14 @@ pub fn start_challenge(
     for (i, m) in round.committee.iter().enumerate() {
         if m.secret_hash.is_some() && m.secret.is_none() {
             withheld += 1;
-            if let Some(staking) = &config.staking {
-                resp = resp.add_submessage(slash_fraud_msg(
-                    staking,
-                    &m.addr,
-                    evidence(env, job, &round, "withheld_secret", i),
-                    &revealed,
-                )?);
-            }
-            index::punish(deps.storage, config, &m.addr, now)?;
+            resp = convict(deps.storage, config, &m.addr, &revealed, now, resp, || {
+                evidence(env, job, &round, "withheld_secret", i)
+            })?;
         }
     }
     ROUNDS.save(deps.storage, job.id, &round)?;
-    set_deadline(
-        deps.storage,
-        job,
-        Some(after(now, config.params.verify_commit_blocks)?),
-    )?;
-    let ev = set_state(deps.storage, job, JobState::Challenged, "challenge")?;
-    JOBS.save(deps.storage, job.id, job)?;
+    let due = after(now, config.params.verify_commit_blocks)?;
+    let ev = advance(deps.storage, job, JobState::Challenged, "challenge", due)?;
     Ok(resp.add_event(
         ev.add_attribute("seed", HexBinary::from(seed.to_vec()).to_hex())
             .add_attribute("challenged", steps.len().to_string())

@@ -6,12 +6,10 @@ use impulse_protocol::verdict_commitment;
 use impulse_types::marketplace::{JobState, Opening, VerificationMode};
 
 use super::decide::finalize;
-use super::{after, expect_state, hash32, member_of, within};
+use super::{after, ensure_prover, hash32, load_in, member_of, within};
 use crate::error::ContractError;
-use crate::lifecycle::{load_job, set_deadline, set_state};
-use crate::state::{
-    Config, Job, Round, Verdict, CHALLENGES, CONFIG, JOBS, OPENINGS, ROUNDS, VERDICTS,
-};
+use crate::lifecycle::advance;
+use crate::state::{Config, Job, Round, Verdict, CHALLENGES, CONFIG, OPENINGS, ROUNDS, VERDICTS};
 
 pub fn commit_verdict(
     deps: DepsMut,
@@ -20,8 +18,7 @@ pub fn commit_verdict(
     job_id: u64,
     commitment: HexBinary,
 ) -> Result<Response, ContractError> {
-    let mut job = load_job(deps.storage, job_id)?;
-    expect_state(&job, JobState::Challenged, "challenged")?;
+    let mut job = load_in(deps.storage, job_id, JobState::Challenged, "challenged")?;
     let now = env.block.height;
     within(&job, now, "verdict commitment")?;
     hash32("commitment", &commitment)?;
@@ -54,13 +51,8 @@ pub fn start_verifying(
     job: &mut Job,
     resp: Response,
 ) -> Result<Response, ContractError> {
-    set_deadline(
-        deps.storage,
-        job,
-        Some(after(now, config.params.verify_reveal_blocks)?),
-    )?;
-    let ev = set_state(deps.storage, job, JobState::Verifying, "verify")?;
-    JOBS.save(deps.storage, job.id, job)?;
+    let due = after(now, config.params.verify_reveal_blocks)?;
+    let ev = advance(deps.storage, job, JobState::Verifying, "verify", due)?;
     Ok(resp.add_event(ev))
 }
 
@@ -83,8 +75,7 @@ pub fn reveal_verdict(
     model_hash: Option<HexBinary>,
     salt: HexBinary,
 ) -> Result<Response, ContractError> {
-    let mut job = load_job(deps.storage, job_id)?;
-    expect_state(&job, JobState::Verifying, "verifying")?;
+    let mut job = load_in(deps.storage, job_id, JobState::Verifying, "verifying")?;
     let now = env.block.height;
     within(&job, now, "verdict reveal")?;
     let mut round = ROUNDS.load(deps.storage, job_id)?;
@@ -172,14 +163,8 @@ pub fn open_steps(
     job_id: u64,
     openings: Vec<Opening>,
 ) -> Result<Response, ContractError> {
-    let mut job = load_job(deps.storage, job_id)?;
-    expect_state(&job, JobState::Verifying, "verifying")?;
-    if job.prover.as_ref() != Some(&sender) {
-        return Err(ContractError::NotProver {
-            job_id,
-            address: sender.to_string(),
-        });
-    }
+    let mut job = load_in(deps.storage, job_id, JobState::Verifying, "verifying")?;
+    ensure_prover(&job, &sender)?;
     let now = env.block.height;
     within(&job, now, "step opening")?;
     let config = CONFIG.load(deps.storage)?;

@@ -10,70 +10,63 @@ use impulse_types::marketplace::{
 use impulse_types::Backend;
 
 use super::hex32;
+use super::Client;
 use crate::api::{Chain, Result, TxOutcome};
-use crate::Coin;
 
 /// The marketplace contract of a deployment, as the signer of `chain`.
 #[derive(Debug)]
 pub struct Marketplace<'a, C> {
-    chain: &'a C,
+    client: Client<'a, C>,
 }
 
 impl<'a, C: Chain> Marketplace<'a, C> {
     pub fn new(chain: &'a C) -> Self {
-        Marketplace { chain }
-    }
-
-    fn addr(&self) -> &str {
-        &self.chain.deployment().marketplace
-    }
-
-    async fn execute(&self, msg: ExecuteMsg, funds: Option<u128>) -> Result<TxOutcome> {
-        let coins: Vec<Coin> = funds
-            .map(|a| Coin::new(a, &self.chain.deployment().denom))
-            .into_iter()
-            .collect();
-        self.chain.execute(self.addr(), &msg, &coins).await
-    }
-
-    async fn query<T: serde::de::DeserializeOwned>(&self, q: QueryMsg) -> Result<T> {
-        self.chain.query(self.addr(), &q).await
+        let client = Client::new(chain, |d| &d.marketplace);
+        Marketplace { client }
     }
 
     // ------------------------------------------------------------ trainer
 
     /// `SubmitJob` with `budget` (uimp) into escrow.
     pub async fn submit_job(&self, spec: JobSpec, budget: u128) -> Result<TxOutcome> {
-        self.execute(ExecuteMsg::SubmitJob { spec }, Some(budget))
+        self.client
+            .execute(ExecuteMsg::SubmitJob { spec }, Some(budget))
             .await
     }
 
     /// `CancelJob` (a queued job of the signer's).
     pub async fn cancel_job(&self, job_id: u64) -> Result<TxOutcome> {
-        self.execute(ExecuteMsg::CancelJob { job_id }, None).await
+        self.client
+            .execute(ExecuteMsg::CancelJob { job_id }, None)
+            .await
     }
 
     // ------------------------------------------------------------- cranks
 
     /// `Advertise`: the signer offers its capacity to the scheduler.
     pub async fn advertise(&self) -> Result<TxOutcome> {
-        self.execute(ExecuteMsg::Advertise {}, None).await
+        self.client.execute(ExecuteMsg::Advertise {}, None).await
     }
 
     /// `RunScheduler`: matches up to `limit` queued jobs.
     pub async fn run_scheduler(&self, limit: Option<u32>) -> Result<TxOutcome> {
-        self.execute(ExecuteMsg::RunScheduler { limit }, None).await
+        self.client
+            .execute(ExecuteMsg::RunScheduler { limit }, None)
+            .await
     }
 
     /// `ProcessTimeouts`: handles up to `limit` passed deadlines.
     pub async fn process_timeouts(&self, limit: Option<u32>) -> Result<TxOutcome> {
-        self.execute(ExecuteMsg::ProcessTimeouts { limit }, None)
+        self.client
+            .execute(ExecuteMsg::ProcessTimeouts { limit }, None)
             .await
     }
 
     /// `FlushFees`: forwards up to `limit` undelivered fees.
     pub async fn flush_fees(&self, limit: Option<u32>) -> Result<TxOutcome> {
-        self.execute(ExecuteMsg::FlushFees { limit }, None).await
+        self.client
+            .execute(ExecuteMsg::FlushFees { limit }, None)
+            .await
     }
 
     // ------------------------------------------------------------- prover
@@ -95,12 +88,13 @@ impl<'a, C: Chain> Marketplace<'a, C> {
             build_identity,
             backend,
         };
-        self.execute(msg, None).await
+        self.client.execute(msg, None).await
     }
 
     /// `OpenSteps`: leaves of challenged steps with their Merkle proofs.
     pub async fn open_steps(&self, job_id: u64, openings: Vec<Opening>) -> Result<TxOutcome> {
-        self.execute(ExecuteMsg::OpenSteps { job_id, openings }, None)
+        self.client
+            .execute(ExecuteMsg::OpenSteps { job_id, openings }, None)
             .await
     }
 
@@ -112,7 +106,7 @@ impl<'a, C: Chain> Marketplace<'a, C> {
             job_id,
             secret_hash: hex32(secret_hash),
         };
-        self.execute(msg, None).await
+        self.client.execute(msg, None).await
     }
 
     /// `RevealSecret`.
@@ -121,7 +115,7 @@ impl<'a, C: Chain> Marketplace<'a, C> {
             job_id,
             secret: hex32(secret),
         };
-        self.execute(msg, None).await
+        self.client.execute(msg, None).await
     }
 
     /// `CommitVerdict`: the commitment over the member's verdict.
@@ -130,7 +124,7 @@ impl<'a, C: Chain> Marketplace<'a, C> {
             job_id,
             commitment: hex32(commitment),
         };
-        self.execute(msg, None).await
+        self.client.execute(msg, None).await
     }
 
     /// `RevealVerdict`: the replayed hashes (and distances in tolerance
@@ -150,7 +144,7 @@ impl<'a, C: Chain> Marketplace<'a, C> {
             model_hash: model_hash.map(hex32),
             salt: hex32(salt),
         };
-        self.execute(msg, None).await
+        self.client.execute(msg, None).await
     }
 
     // ------------------------------------------------------------ wiring
@@ -167,17 +161,17 @@ impl<'a, C: Chain> Marketplace<'a, C> {
             reputation,
             rewards,
         };
-        self.execute(msg, None).await
+        self.client.execute(msg, None).await
     }
 
     // ------------------------------------------------------------- reads
 
     pub async fn config(&self) -> Result<ConfigResponse> {
-        self.query(QueryMsg::Config {}).await
+        self.client.query(QueryMsg::Config {}).await
     }
 
     pub async fn job(&self, job_id: u64) -> Result<JobResponse> {
-        self.query(QueryMsg::Job { job_id }).await
+        self.client.query(QueryMsg::Job { job_id }).await
     }
 
     /// One page of jobs (in `state`, or all), by id.
@@ -187,12 +181,13 @@ impl<'a, C: Chain> Marketplace<'a, C> {
         start_after: Option<u64>,
         limit: Option<u32>,
     ) -> Result<JobsResponse> {
-        self.query(QueryMsg::Jobs {
-            state,
-            start_after,
-            limit,
-        })
-        .await
+        self.client
+            .query(QueryMsg::Jobs {
+                state,
+                start_after,
+                limit,
+            })
+            .await
     }
 
     /// One page of the queue, in scheduling order.
@@ -201,23 +196,26 @@ impl<'a, C: Chain> Marketplace<'a, C> {
         start_after: Option<u64>,
         limit: Option<u32>,
     ) -> Result<QueueResponse> {
-        self.query(QueryMsg::Queue { start_after, limit }).await
+        self.client
+            .query(QueryMsg::Queue { start_after, limit })
+            .await
     }
 
     /// A provider's scheduler entry.
     pub async fn provider(&self, address: &str) -> Result<ProviderEntryResponse> {
-        self.query(QueryMsg::Provider {
-            address: address.to_string(),
-        })
-        .await
+        self.client
+            .query(QueryMsg::Provider {
+                address: address.to_string(),
+            })
+            .await
     }
 
     /// The current verification round of a job.
     pub async fn round(&self, job_id: u64) -> Result<RoundResponse> {
-        self.query(QueryMsg::Round { job_id }).await
+        self.client.query(QueryMsg::Round { job_id }).await
     }
 
     pub async fn totals(&self) -> Result<TotalsResponse> {
-        self.query(QueryMsg::Totals {}).await
+        self.client.query(QueryMsg::Totals {}).await
     }
 }

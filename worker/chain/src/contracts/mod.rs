@@ -26,6 +26,43 @@ pub use rewards::Rewards;
 pub use staking::Staking;
 
 use cosmwasm_std::HexBinary;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::api::{Chain, Deployment, Result, TxOutcome};
+use crate::Coin;
+
+/// One contract of a deployment, as the signer of `chain`: what every typed
+/// client sends its messages and queries through.
+#[derive(Debug)]
+struct Client<'a, C> {
+    chain: &'a C,
+    /// The contract's address in the deployment.
+    addr: fn(&Deployment) -> &str,
+}
+
+impl<'a, C: Chain> Client<'a, C> {
+    fn new(chain: &'a C, addr: fn(&Deployment) -> &str) -> Self {
+        Client { chain, addr }
+    }
+
+    fn addr(&self) -> &str {
+        (self.addr)(self.chain.deployment())
+    }
+
+    /// `msg`, sending `funds` of the deployment's denom.
+    async fn execute<M: Serialize + Sync>(&self, msg: M, funds: Option<u128>) -> Result<TxOutcome> {
+        let coins: Vec<Coin> = funds
+            .map(|a| Coin::new(a, &self.chain.deployment().denom))
+            .into_iter()
+            .collect();
+        self.chain.execute(self.addr(), &msg, &coins).await
+    }
+
+    async fn query<Q: Serialize + Sync, T: DeserializeOwned>(&self, q: Q) -> Result<T> {
+        self.chain.query(self.addr(), &q).await
+    }
+}
 
 /// A 32-byte hash as the contracts take it.
 fn hex32(h: &[u8; 32]) -> HexBinary {

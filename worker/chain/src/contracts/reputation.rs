@@ -4,25 +4,19 @@ use impulse_types::reputation::{
     ConfigResponse, ExecuteMsg, QueryMsg, ReputationResponse, ReputationsResponse, ScoreResponse,
 };
 
+use super::Client;
 use crate::api::{Chain, Result, TxOutcome};
 
 /// The reputation contract of a deployment, as the signer of `chain`.
 #[derive(Debug)]
 pub struct Reputation<'a, C> {
-    chain: &'a C,
+    client: Client<'a, C>,
 }
 
 impl<'a, C: Chain> Reputation<'a, C> {
     pub fn new(chain: &'a C) -> Self {
-        Reputation { chain }
-    }
-
-    fn addr(&self) -> &str {
-        &self.chain.deployment().reputation
-    }
-
-    async fn query<T: serde::de::DeserializeOwned>(&self, q: QueryMsg) -> Result<T> {
-        self.chain.query(self.addr(), &q).await
+        let client = Client::new(chain, |d| &d.reputation);
+        Reputation { client }
     }
 
     /// `SetContracts` (its governance only): wires the other contracts.
@@ -35,27 +29,29 @@ impl<'a, C: Chain> Reputation<'a, C> {
             staking,
             marketplace,
         };
-        self.chain.execute(self.addr(), &msg, &[]).await
+        self.client.execute(msg, None).await
     }
 
     pub async fn config(&self) -> Result<ConfigResponse> {
-        self.query(QueryMsg::Config {}).await
+        self.client.query(QueryMsg::Config {}).await
     }
 
     /// A provider's record.
     pub async fn reputation(&self, provider: &str) -> Result<ReputationResponse> {
-        self.query(QueryMsg::Reputation {
-            provider: provider.to_string(),
-        })
-        .await
+        self.client
+            .query(QueryMsg::Reputation {
+                provider: provider.to_string(),
+            })
+            .await
     }
 
     /// A provider's score.
     pub async fn score(&self, provider: &str) -> Result<ScoreResponse> {
-        self.query(QueryMsg::Score {
-            provider: provider.to_string(),
-        })
-        .await
+        self.client
+            .query(QueryMsg::Score {
+                provider: provider.to_string(),
+            })
+            .await
     }
 
     /// One page of records, by provider address.
@@ -64,7 +60,8 @@ impl<'a, C: Chain> Reputation<'a, C> {
         start_after: Option<String>,
         limit: Option<u32>,
     ) -> Result<ReputationsResponse> {
-        self.query(QueryMsg::Reputations { start_after, limit })
+        self.client
+            .query(QueryMsg::Reputations { start_after, limit })
             .await
     }
 }

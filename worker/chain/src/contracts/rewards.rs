@@ -5,50 +5,38 @@ use impulse_types::rewards::{
     ExecuteMsg, QueryMsg, ShareResponse, TotalsResponse,
 };
 
+use super::Client;
 use crate::api::{Chain, Result, TxOutcome};
-use crate::Coin;
 
 /// The rewards contract of a deployment, as the signer of `chain`.
 #[derive(Debug)]
 pub struct Rewards<'a, C> {
-    chain: &'a C,
+    client: Client<'a, C>,
 }
 
 impl<'a, C: Chain> Rewards<'a, C> {
     pub fn new(chain: &'a C) -> Self {
-        Rewards { chain }
-    }
-
-    fn addr(&self) -> &str {
-        &self.chain.deployment().rewards
-    }
-
-    async fn execute(&self, msg: ExecuteMsg, funds: Option<u128>) -> Result<TxOutcome> {
-        let coins: Vec<Coin> = funds
-            .map(|a| Coin::new(a, &self.chain.deployment().denom))
-            .into_iter()
-            .collect();
-        self.chain.execute(self.addr(), &msg, &coins).await
-    }
-
-    async fn query<T: serde::de::DeserializeOwned>(&self, q: QueryMsg) -> Result<T> {
-        self.chain.query(self.addr(), &q).await
+        let client = Client::new(chain, |d| &d.rewards);
+        Rewards { client }
     }
 
     /// `CloseEpoch` (permissionless crank, once the epoch has ended).
     pub async fn close_epoch(&self) -> Result<TxOutcome> {
-        self.execute(ExecuteMsg::CloseEpoch {}, None).await
+        self.client.execute(ExecuteMsg::CloseEpoch {}, None).await
     }
 
     /// `FundReserve` with `amount` (uimp).
     pub async fn fund_reserve(&self, amount: u128) -> Result<TxOutcome> {
-        self.execute(ExecuteMsg::FundReserve {}, Some(amount)).await
+        self.client
+            .execute(ExecuteMsg::FundReserve {}, Some(amount))
+            .await
     }
 
     /// `Claim` of the signer's rewards (`epochs`: these only; all closed
     /// ones when `None`).
     pub async fn claim(&self, epochs: Option<Vec<u64>>, limit: Option<u32>) -> Result<TxOutcome> {
-        self.execute(ExecuteMsg::Claim { epochs, limit }, None)
+        self.client
+            .execute(ExecuteMsg::Claim { epochs, limit }, None)
             .await
     }
 
@@ -64,15 +52,15 @@ impl<'a, C: Chain> Rewards<'a, C> {
             reputation,
             marketplace,
         };
-        self.execute(msg, None).await
+        self.client.execute(msg, None).await
     }
 
     pub async fn config(&self) -> Result<ConfigResponse> {
-        self.query(QueryMsg::Config {}).await
+        self.client.query(QueryMsg::Config {}).await
     }
 
     pub async fn epoch(&self, epoch: u64) -> Result<EpochResponse> {
-        self.query(QueryMsg::Epoch { epoch }).await
+        self.client.query(QueryMsg::Epoch { epoch }).await
     }
 
     /// One page of closed epochs.
@@ -81,20 +69,23 @@ impl<'a, C: Chain> Rewards<'a, C> {
         start_after: Option<u64>,
         limit: Option<u32>,
     ) -> Result<EpochsResponse> {
-        self.query(QueryMsg::Epochs { start_after, limit }).await
+        self.client
+            .query(QueryMsg::Epochs { start_after, limit })
+            .await
     }
 
     pub async fn current_epoch(&self) -> Result<CurrentEpochResponse> {
-        self.query(QueryMsg::CurrentEpoch {}).await
+        self.client.query(QueryMsg::CurrentEpoch {}).await
     }
 
     /// A provider's share of an epoch.
     pub async fn share(&self, provider: &str, epoch: u64) -> Result<ShareResponse> {
-        self.query(QueryMsg::Share {
-            provider: provider.to_string(),
-            epoch,
-        })
-        .await
+        self.client
+            .query(QueryMsg::Share {
+                provider: provider.to_string(),
+                epoch,
+            })
+            .await
     }
 
     /// What `provider` can claim now (closed epochs, one page).
@@ -104,15 +95,16 @@ impl<'a, C: Chain> Rewards<'a, C> {
         start_after: Option<u64>,
         limit: Option<u32>,
     ) -> Result<ClaimableResponse> {
-        self.query(QueryMsg::Claimable {
-            provider: provider.to_string(),
-            start_after,
-            limit,
-        })
-        .await
+        self.client
+            .query(QueryMsg::Claimable {
+                provider: provider.to_string(),
+                start_after,
+                limit,
+            })
+            .await
     }
 
     pub async fn totals(&self) -> Result<TotalsResponse> {
-        self.query(QueryMsg::Totals {}).await
+        self.client.query(QueryMsg::Totals {}).await
     }
 }

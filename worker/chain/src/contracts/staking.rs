@@ -8,30 +8,19 @@ use impulse_types::staking::{
 };
 use impulse_types::{Backend, Capacity};
 
+use super::Client;
 use crate::api::{Chain, Result, TxOutcome};
-use crate::Coin;
 
 /// The staking contract of a deployment, as the signer of `chain`.
 #[derive(Debug)]
 pub struct Staking<'a, C> {
-    chain: &'a C,
+    client: Client<'a, C>,
 }
 
 impl<'a, C: Chain> Staking<'a, C> {
     pub fn new(chain: &'a C) -> Self {
-        Staking { chain }
-    }
-
-    fn addr(&self) -> &str {
-        &self.chain.deployment().staking
-    }
-
-    async fn execute(&self, msg: ExecuteMsg, funds: Option<u128>) -> Result<TxOutcome> {
-        let coins: Vec<Coin> = funds
-            .map(|a| Coin::new(a, &self.chain.deployment().denom))
-            .into_iter()
-            .collect();
-        self.chain.execute(self.addr(), &msg, &coins).await
+        let client = Client::new(chain, |d| &d.staking);
+        Staking { client }
     }
 
     /// `Register`, staking `stake` (uimp).
@@ -49,7 +38,7 @@ impl<'a, C: Chain> Staking<'a, C> {
             price_per_step: Uint128::new(price_per_step),
             endpoint,
         };
-        self.execute(msg, Some(stake)).await
+        self.client.execute(msg, Some(stake)).await
     }
 
     /// `UpdateProvider`: the fields given change, the others stay.
@@ -64,12 +53,14 @@ impl<'a, C: Chain> Staking<'a, C> {
             price_per_step: price_per_step.map(Uint128::new),
             endpoint,
         };
-        self.execute(msg, None).await
+        self.client.execute(msg, None).await
     }
 
     /// `Stake`: adds `amount` (uimp) to the bonded stake.
     pub async fn stake(&self, amount: u128) -> Result<TxOutcome> {
-        self.execute(ExecuteMsg::Stake {}, Some(amount)).await
+        self.client
+            .execute(ExecuteMsg::Stake {}, Some(amount))
+            .await
     }
 
     /// `Unstake`: starts unbonding `amount` (uimp).
@@ -77,17 +68,17 @@ impl<'a, C: Chain> Staking<'a, C> {
         let msg = ExecuteMsg::Unstake {
             amount: Uint128::new(amount),
         };
-        self.execute(msg, None).await
+        self.client.execute(msg, None).await
     }
 
     /// `Claim`: withdraws released unbonding and slash shares.
     pub async fn claim(&self) -> Result<TxOutcome> {
-        self.execute(ExecuteMsg::Claim {}, None).await
+        self.client.execute(ExecuteMsg::Claim {}, None).await
     }
 
     /// `Heartbeat`.
     pub async fn heartbeat(&self) -> Result<TxOutcome> {
-        self.execute(ExecuteMsg::Heartbeat {}, None).await
+        self.client.execute(ExecuteMsg::Heartbeat {}, None).await
     }
 
     /// `ReportMissedHeartbeats` of `provider` (permissionless crank).
@@ -95,7 +86,7 @@ impl<'a, C: Chain> Staking<'a, C> {
         let msg = ExecuteMsg::ReportMissedHeartbeats {
             provider: provider.to_string(),
         };
-        self.execute(msg, None).await
+        self.client.execute(msg, None).await
     }
 
     /// `SetContracts` (its governance only): wires the other contracts.
@@ -110,11 +101,11 @@ impl<'a, C: Chain> Staking<'a, C> {
             reputation,
             rewards,
         };
-        self.execute(msg, None).await
+        self.client.execute(msg, None).await
     }
 
     pub async fn config(&self) -> Result<ConfigResponse> {
-        self.chain.query(self.addr(), &QueryMsg::Config {}).await
+        self.client.query(QueryMsg::Config {}).await
     }
 
     /// One provider (an error when it is not registered).
@@ -122,7 +113,7 @@ impl<'a, C: Chain> Staking<'a, C> {
         let q = QueryMsg::Provider {
             address: address.to_string(),
         };
-        self.chain.query(self.addr(), &q).await
+        self.client.query(q).await
     }
 
     /// One page of providers, by address.
@@ -132,17 +123,17 @@ impl<'a, C: Chain> Staking<'a, C> {
         limit: Option<u32>,
     ) -> Result<ProvidersResponse> {
         let q = QueryMsg::Providers { start_after, limit };
-        self.chain.query(self.addr(), &q).await
+        self.client.query(q).await
     }
 
     pub async fn unbonding(&self, address: &str) -> Result<UnbondingResponse> {
         let q = QueryMsg::Unbonding {
             address: address.to_string(),
         };
-        self.chain.query(self.addr(), &q).await
+        self.client.query(q).await
     }
 
     pub async fn totals(&self) -> Result<TotalsResponse> {
-        self.chain.query(self.addr(), &QueryMsg::Totals {}).await
+        self.client.query(QueryMsg::Totals {}).await
     }
 }

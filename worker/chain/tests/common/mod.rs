@@ -33,6 +33,18 @@ pub fn staking_wasm() -> Vec<u8> {
     })
 }
 
+/// Runs `cmd` (`what`, in a panic) and returns its stdout; panics with its
+/// stderr unless it succeeds.
+fn stdout_of(cmd: &mut Command, what: &str) -> String {
+    let out = cmd.output().expect(what);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -134,30 +146,21 @@ impl Localnet {
     /// The address wasmd's own keyring derived for test key `name`.
     pub fn wasmd_address(&self, name: &str) -> String {
         // build.sh prints the cached binary's path (instant when built).
-        let built = Command::new("bash")
-            .arg(repo_root().join("localnet/build.sh"))
-            .output()
-            .expect("localnet/build.sh");
-        assert!(
-            built.status.success(),
-            "{}",
-            String::from_utf8_lossy(&built.stderr)
+        let built = stdout_of(
+            Command::new("bash").arg(repo_root().join("localnet/build.sh")),
+            "localnet/build.sh",
         );
-        let bin = PathBuf::from(String::from_utf8(built.stdout).unwrap().trim());
+        let bin = PathBuf::from(built.trim());
         let dir = bin.parent().expect("wasmd's directory").to_path_buf();
-        let out = Command::new(dir.join("wasmd"))
-            .env("LD_LIBRARY_PATH", &dir)
-            .args(["keys", "show", name, "-a", "--keyring-backend", "test"])
-            .arg("--home")
-            .arg(self.home().join("node"))
-            .output()
-            .expect("wasmd keys show");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        let out = stdout_of(
+            Command::new(dir.join("wasmd"))
+                .env("LD_LIBRARY_PATH", &dir)
+                .args(["keys", "show", name, "-a", "--keyring-backend", "test"])
+                .arg("--home")
+                .arg(self.home().join("node")),
+            "wasmd keys show",
         );
-        String::from_utf8(out.stdout).unwrap().trim().to_string()
+        out.trim().to_string()
     }
 }
 

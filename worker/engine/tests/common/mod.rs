@@ -1,5 +1,6 @@
 #![allow(dead_code)]
 use std::path::PathBuf;
+use std::process::Command;
 
 use impulse_engine::{BackendKind, Dataset, Engine, Job};
 
@@ -28,4 +29,16 @@ pub fn tmp(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
+}
+
+/// Runs `cmd` (the engine binary, say), fails the test with its stderr
+/// unless it succeeds, and returns its stdout.
+pub fn stdout_of(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
 }
