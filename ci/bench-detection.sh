@@ -11,14 +11,15 @@
 # IMPULSE_DETECT_CASES overrides the cases: "ALPHA:STEPS ..." where STEPS is
 # a comma list of the cheated steps of a 12-step job (default
 # "0.25:6 0.25:3,6,9"). Builds the `impulse` binary (dev profile, like the
-# tests; IMPULSE_BENCH_PROFILE=release for a release build). The demo
-# reports land in ${IMPULSE_BENCH_OUT:-target/bench-detection}.
+# tests; IMPULSE_BENCH_PROFILE=release for a release build; IMPULSE_BIN=PATH
+# uses a built one). The demo reports land in
+# ${IMPULSE_BENCH_OUT:-target/bench-detection}.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$IMPULSE_ROOT"
 
 if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
-    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
     exit 0
 fi
 RUNS="${1:-12}"
@@ -32,7 +33,9 @@ PROFILE="${IMPULSE_BENCH_PROFILE:-dev}"
 OUT="${IMPULSE_BENCH_OUT:-$IMPULSE_ROOT/target/bench-detection}"
 mkdir -p "$OUT"
 
-if [[ "$PROFILE" == release ]]; then
+if [[ -n "${IMPULSE_BIN:-}" ]]; then
+    BIN="$IMPULSE_BIN" # an already built `impulse`
+elif [[ "$PROFILE" == release ]]; then
     cargo build --locked --workspace --release --bin impulse >&2
     BIN="$TARGET_DIR/release/impulse"
 else
@@ -113,7 +116,7 @@ PY
 )")
 done
 
-echo "Detection through the daemons ($PROFILE build, embedded chain, 12-step lm-test job, committee 3, $(nproc) cores):"
+echo "Detection through the daemons ($PROFILE build, embedded chain, 12-step lm-ref LoRA job, committee 3, $(nproc) cores):"
 echo
 echo "| alpha | cheated steps | c | runs | caught | caught fraction | 95% interval | 1-(1-alpha)^c |"
 echo "| ---: | --- | ---: | ---: | ---: | ---: | --- | ---: |"
