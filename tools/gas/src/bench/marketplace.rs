@@ -40,7 +40,14 @@ fn budget(spec: &JobSpec) -> u128 {
 fn harness(wasm: &[u8]) -> Result<Harness> {
     let mut h = Harness::new("impulse-marketplace", wasm, &[])?;
     let [staking, reputation] = h.addrs(["staking", "reputation"]);
-    let provider = |a: &str| fixtures::provider_response(a, 1_000_000_000);
+    // On time: the marketplace neither assigns nor draws a provider whose
+    // heartbeat is overdue (the scenario runs well within one interval).
+    let now = h.env.block.height;
+    let provider = move |a: &str| {
+        let mut p = fixtures::provider_response(a, 1_000_000_000);
+        p.last_heartbeat = now;
+        p
+    };
     h.on_wasm_query(mocks::contracts(vec![
         (staking.clone(), mocks::staking(provider)),
         (reputation.clone(), mocks::reputation(Decimal::percent(50))),
