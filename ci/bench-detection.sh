@@ -33,16 +33,7 @@ PROFILE="${IMPULSE_BENCH_PROFILE:-dev}"
 OUT="${IMPULSE_BENCH_OUT:-$IMPULSE_ROOT/target/bench-detection}"
 mkdir -p "$OUT"
 
-if [[ -n "${IMPULSE_BIN:-}" ]]; then
-    BIN="$IMPULSE_BIN" # an already built `impulse`
-elif [[ "$PROFILE" == release ]]; then
-    cargo build --locked --workspace --release --bin impulse >&2
-    BIN="$TARGET_DIR/release/impulse"
-else
-    # --all-targets: the same feature resolution as the test build.
-    cargo build --locked --workspace --all-targets >&2
-    BIN="$TARGET_DIR/debug/impulse"
-fi
+BIN="$(impulse_bin)"
 
 scenario() { # $1 = alpha, $2 = cheated steps (comma list), $3 = seed
     cat <<TOML

@@ -28,15 +28,7 @@ PROFILE="${IMPULSE_BENCH_PROFILE:-dev}"
 OUT="${IMPULSE_BENCH_OUT:-$IMPULSE_ROOT/target/bench-localnet}"
 mkdir -p "$OUT"
 
-if [[ "$PROFILE" == release ]]; then
-    cargo build --locked --workspace --release --bin impulse >&2
-    BIN="$TARGET_DIR/release/impulse"
-else
-    # --all-targets: the same feature resolution as the test build (a bare
-    # --bin build resolves without dev-dependencies and recompiles much).
-    cargo build --locked --workspace --all-targets >&2
-    BIN="$TARGET_DIR/debug/impulse"
-fi
+BIN="$(impulse_bin)"
 [[ -f artifacts/impulse_marketplace.wasm ]] || bash ci/build-wasm.sh >&2
 bash localnet/build.sh >/dev/null
 

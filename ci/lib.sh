@@ -48,3 +48,20 @@ gas_tool() {
     fi
     "$IMPULSE_GAS_BIN" "$@"
 }
+
+# The `impulse` binary for the benches, its path on stdout (build output on
+# stderr): $IMPULSE_BIN when set (an already built one), else a release
+# build with IMPULSE_BENCH_PROFILE=release, else the dev build with
+# --all-targets (the same feature resolution as the test build; a bare
+# --bin build resolves without dev-dependencies and recompiles much).
+impulse_bin() {
+    if [[ -n "${IMPULSE_BIN:-}" ]]; then
+        echo "$IMPULSE_BIN"
+    elif [[ "${IMPULSE_BENCH_PROFILE:-dev}" == release ]]; then
+        cargo build --locked --workspace --release --bin impulse >&2
+        echo "$TARGET_DIR/release/impulse"
+    else
+        cargo build --locked --workspace --all-targets >&2
+        echo "$TARGET_DIR/debug/impulse"
+    fi
+}
