@@ -344,23 +344,17 @@ impl<C: Chain + 'static> Verifier<C> {
                 // Exact mode: the model of the replayed state `L`; tolerance
                 // mode: the model of the state `L` the prover served (what
                 // the trainer receives), which must be its committed model.
-                let mut mh = (last && !tolerance).then(|| next.model_hash());
-                let dist = match claimed {
-                    Some(b) => {
-                        let c = e.decode(&b).ctx(|| format!("decoding claimed state {s}"))?;
-                        if last {
-                            mh = Some(c.model_hash());
-                        }
-                        impulse_engine::relative_l2(&next, &c)
-                    }
-                    None => {
-                        if last && tolerance {
-                            // The claimed state `L` was not served.
-                            mh = Some([0u8; 32]);
-                        }
-                        f64::INFINITY
-                    }
-                };
+                let served = claimed
+                    .map(|b| e.decode(&b).ctx(|| format!("decoding claimed state {s}")))
+                    .transpose()?;
+                let dist = served
+                    .as_ref()
+                    .map_or(f64::INFINITY, |c| impulse_engine::relative_l2(&next, c));
+                let mh = last.then(|| match (tolerance, &served) {
+                    (false, _) => next.model_hash(),
+                    (true, Some(c)) => c.model_hash(),
+                    (true, None) => [0u8; 32], // the claimed state `L` was not served
+                });
                 Ok((h, mh, dist))
             })
             .await
