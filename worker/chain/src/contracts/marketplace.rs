@@ -4,27 +4,21 @@
 
 use cosmwasm_std::Decimal;
 use impulse_types::marketplace::{
-    ConfigResponse, ExecuteMsg, JobResponse, JobSpec, JobState, JobsResponse, Opening,
-    ProviderEntryResponse, QueryMsg, QueueResponse, RoundResponse, TotalsResponse,
+    ExecuteMsg, JobResponse, JobSpec, JobState, JobsResponse, Opening, ProviderEntryResponse,
+    QueryMsg, QueueResponse, RoundResponse, TotalsResponse,
 };
 use impulse_types::Backend;
 
 use super::hex32;
-use super::Client;
 use crate::api::{Chain, Result, TxOutcome};
 
-/// The marketplace contract of a deployment, as the signer of `chain`.
-#[derive(Debug)]
-pub struct Marketplace<'a, C> {
-    client: Client<'a, C>,
-}
+contract_client!(
+    Marketplace,
+    marketplace,
+    set_contracts(staking, reputation, rewards)
+);
 
-impl<'a, C: Chain> Marketplace<'a, C> {
-    pub fn new(chain: &'a C) -> Self {
-        let client = Client::new(chain, |d| &d.marketplace);
-        Marketplace { client }
-    }
-
+impl<C: Chain> Marketplace<'_, C> {
     // ------------------------------------------------------------ trainer
 
     /// `SubmitJob` with `budget` (uimp) into escrow.
@@ -147,28 +141,7 @@ impl<'a, C: Chain> Marketplace<'a, C> {
         self.client.execute(msg, None).await
     }
 
-    // ------------------------------------------------------------ wiring
-
-    /// `SetContracts` (its governance only): wires the other contracts.
-    pub async fn set_contracts(
-        &self,
-        staking: Option<String>,
-        reputation: Option<String>,
-        rewards: Option<String>,
-    ) -> Result<TxOutcome> {
-        let msg = ExecuteMsg::SetContracts {
-            staking,
-            reputation,
-            rewards,
-        };
-        self.client.execute(msg, None).await
-    }
-
     // ------------------------------------------------------------- reads
-
-    pub async fn config(&self) -> Result<ConfigResponse> {
-        self.client.query(QueryMsg::Config {}).await
-    }
 
     pub async fn job(&self, job_id: u64) -> Result<JobResponse> {
         self.client.query(QueryMsg::Job { job_id }).await

@@ -15,6 +15,46 @@
 //! contract-to-contract ones (`LockForJob`, `Slash`, `RecordWork`, ...)
 //! and governance parameter updates (sent through x/gov) are not.
 
+/// The typed client of one contract: the struct over [`Client`], `new`, and
+/// the two messages every contract has, `SetContracts` (the addresses of
+/// the contracts it is wired to, the message's fields) and the `Config`
+/// query. `$contract` names the contract's module of `impulse-types` and
+/// its field of the [`Deployment`].
+macro_rules! contract_client {
+    ($name:ident, $contract:ident, set_contracts($($wired:ident),+)) => {
+        #[doc = concat!(
+            "The ", stringify!($contract), " contract of a deployment, as the signer of `chain`."
+        )]
+        #[derive(Debug)]
+        pub struct $name<'a, C> {
+            client: super::Client<'a, C>,
+        }
+
+        impl<'a, C: crate::api::Chain> $name<'a, C> {
+            pub fn new(chain: &'a C) -> Self {
+                let client = super::Client::new(chain, |d| &d.$contract);
+                $name { client }
+            }
+
+            /// `SetContracts` (its governance only): wires the other contracts.
+            pub async fn set_contracts(
+                &self,
+                $($wired: Option<String>),+
+            ) -> crate::api::Result<crate::api::TxOutcome> {
+                let msg = impulse_types::$contract::ExecuteMsg::SetContracts { $($wired),+ };
+                self.client.execute(msg, None).await
+            }
+
+            pub async fn config(
+                &self,
+            ) -> crate::api::Result<impulse_types::$contract::ConfigResponse> {
+                let q = impulse_types::$contract::QueryMsg::Config {};
+                self.client.query(q).await
+            }
+        }
+    };
+}
+
 pub mod marketplace;
 pub mod reputation;
 pub mod rewards;

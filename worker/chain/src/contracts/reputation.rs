@@ -1,41 +1,12 @@
 //! The reputation contract (protocol.md §3): provider records and scores.
 
-use impulse_types::reputation::{
-    ConfigResponse, ExecuteMsg, QueryMsg, ReputationResponse, ReputationsResponse, ScoreResponse,
-};
+use impulse_types::reputation::{QueryMsg, ReputationResponse, ReputationsResponse, ScoreResponse};
 
-use super::Client;
-use crate::api::{Chain, Result, TxOutcome};
+use crate::api::{Chain, Result};
 
-/// The reputation contract of a deployment, as the signer of `chain`.
-#[derive(Debug)]
-pub struct Reputation<'a, C> {
-    client: Client<'a, C>,
-}
+contract_client!(Reputation, reputation, set_contracts(staking, marketplace));
 
-impl<'a, C: Chain> Reputation<'a, C> {
-    pub fn new(chain: &'a C) -> Self {
-        let client = Client::new(chain, |d| &d.reputation);
-        Reputation { client }
-    }
-
-    /// `SetContracts` (its governance only): wires the other contracts.
-    pub async fn set_contracts(
-        &self,
-        staking: Option<String>,
-        marketplace: Option<String>,
-    ) -> Result<TxOutcome> {
-        let msg = ExecuteMsg::SetContracts {
-            staking,
-            marketplace,
-        };
-        self.client.execute(msg, None).await
-    }
-
-    pub async fn config(&self) -> Result<ConfigResponse> {
-        self.client.query(QueryMsg::Config {}).await
-    }
-
+impl<C: Chain> Reputation<'_, C> {
     /// A provider's record.
     pub async fn reputation(&self, provider: &str) -> Result<ReputationResponse> {
         self.client

@@ -1,25 +1,19 @@
 //! The rewards contract (protocol.md §8): epochs, the reserve, claims.
 
 use impulse_types::rewards::{
-    ClaimableResponse, ConfigResponse, CurrentEpochResponse, EpochResponse, EpochsResponse,
-    ExecuteMsg, QueryMsg, ShareResponse, TotalsResponse,
+    ClaimableResponse, CurrentEpochResponse, EpochResponse, EpochsResponse, ExecuteMsg, QueryMsg,
+    ShareResponse, TotalsResponse,
 };
 
-use super::Client;
 use crate::api::{Chain, Result, TxOutcome};
 
-/// The rewards contract of a deployment, as the signer of `chain`.
-#[derive(Debug)]
-pub struct Rewards<'a, C> {
-    client: Client<'a, C>,
-}
+contract_client!(
+    Rewards,
+    rewards,
+    set_contracts(staking, reputation, marketplace)
+);
 
-impl<'a, C: Chain> Rewards<'a, C> {
-    pub fn new(chain: &'a C) -> Self {
-        let client = Client::new(chain, |d| &d.rewards);
-        Rewards { client }
-    }
-
+impl<C: Chain> Rewards<'_, C> {
     /// `CloseEpoch` (permissionless crank, once the epoch has ended).
     pub async fn close_epoch(&self) -> Result<TxOutcome> {
         self.client.execute(ExecuteMsg::CloseEpoch {}, None).await
@@ -38,25 +32,6 @@ impl<'a, C: Chain> Rewards<'a, C> {
         self.client
             .execute(ExecuteMsg::Claim { epochs, limit }, None)
             .await
-    }
-
-    /// `SetContracts` (its governance only): wires the other contracts.
-    pub async fn set_contracts(
-        &self,
-        staking: Option<String>,
-        reputation: Option<String>,
-        marketplace: Option<String>,
-    ) -> Result<TxOutcome> {
-        let msg = ExecuteMsg::SetContracts {
-            staking,
-            reputation,
-            marketplace,
-        };
-        self.client.execute(msg, None).await
-    }
-
-    pub async fn config(&self) -> Result<ConfigResponse> {
-        self.client.query(QueryMsg::Config {}).await
     }
 
     pub async fn epoch(&self, epoch: u64) -> Result<EpochResponse> {

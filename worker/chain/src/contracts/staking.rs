@@ -3,26 +3,19 @@
 
 use cosmwasm_std::Uint128;
 use impulse_types::staking::{
-    ConfigResponse, ExecuteMsg, ProviderResponse, ProvidersResponse, QueryMsg, TotalsResponse,
-    UnbondingResponse,
+    ExecuteMsg, ProviderResponse, ProvidersResponse, QueryMsg, TotalsResponse, UnbondingResponse,
 };
 use impulse_types::{Backend, Capacity};
 
-use super::Client;
 use crate::api::{Chain, Result, TxOutcome};
 
-/// The staking contract of a deployment, as the signer of `chain`.
-#[derive(Debug)]
-pub struct Staking<'a, C> {
-    client: Client<'a, C>,
-}
+contract_client!(
+    Staking,
+    staking,
+    set_contracts(marketplace, reputation, rewards)
+);
 
-impl<'a, C: Chain> Staking<'a, C> {
-    pub fn new(chain: &'a C) -> Self {
-        let client = Client::new(chain, |d| &d.staking);
-        Staking { client }
-    }
-
+impl<C: Chain> Staking<'_, C> {
     /// `Register`, staking `stake` (uimp).
     pub async fn register(
         &self,
@@ -87,25 +80,6 @@ impl<'a, C: Chain> Staking<'a, C> {
             provider: provider.to_string(),
         };
         self.client.execute(msg, None).await
-    }
-
-    /// `SetContracts` (its governance only): wires the other contracts.
-    pub async fn set_contracts(
-        &self,
-        marketplace: Option<String>,
-        reputation: Option<String>,
-        rewards: Option<String>,
-    ) -> Result<TxOutcome> {
-        let msg = ExecuteMsg::SetContracts {
-            marketplace,
-            reputation,
-            rewards,
-        };
-        self.client.execute(msg, None).await
-    }
-
-    pub async fn config(&self) -> Result<ConfigResponse> {
-        self.client.query(QueryMsg::Config {}).await
     }
 
     /// One provider (an error when it is not registered).
