@@ -18,10 +18,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$IMPULSE_ROOT"
 
-if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
-    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
-    exit 0
-fi
+help_from_header "$@"
 RUNS="${1:-12}"
 [[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive integer, got '$RUNS'"
 read -r -a CASES <<<"${IMPULSE_DETECT_CASES:-0.25:6 0.25:3,6,9}"

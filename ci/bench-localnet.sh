@@ -14,10 +14,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$IMPULSE_ROOT"
 
-if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
-    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
-    exit 0
-fi
+help_from_header "$@"
 CONC=("$@")
 ((${#CONC[@]})) || CONC=(1 2 4)
 for n in "${CONC[@]}"; do

@@ -20,6 +20,16 @@ wasm_name() { echo "${1//-/_}.wasm"; }
 
 die() { echo "error: $*" >&2; exit 1; }
 
+# Called with the script's arguments: on -h/--help, prints the calling
+# script's header comment (the comment lines after the shebang, without
+# their "# ") and exits.
+help_from_header() {
+    if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
+        sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"
+        exit 0
+    fi
+}
+
 # wasm-opt from npm binaryen (pinned in ci/package-lock.json). Debian's
 # binaryen is too old for what Rust 1.95 emits.
 WASM_OPT="$IMPULSE_ROOT/ci/node_modules/.bin/wasm-opt"
