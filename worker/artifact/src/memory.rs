@@ -56,6 +56,26 @@ impl MemoryStore {
         self.inner.write().map_err(poisoned)
     }
 
+    /// What `f` reads of the job `job` (an error when there is none).
+    fn read_job<T>(
+        &self,
+        job: u64,
+        f: impl FnOnce(&Job) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let inner = self.read()?;
+        f(inner.jobs.get(&job).ok_or(StoreError::UnknownJob { job })?)
+    }
+
+    /// Runs `f` on the job `job` (an error when there is none).
+    fn update_job<T>(&self, job: u64, f: impl FnOnce(&mut Job) -> T) -> Result<T, StoreError> {
+        let mut inner = self.write()?;
+        let j = inner
+            .jobs
+            .get_mut(&job)
+            .ok_or(StoreError::UnknownJob { job })?;
+        Ok(f(j))
+    }
+
     /// Adds (or replaces) a job whose states `state_0..state_L` are given in
     /// order; hashes them, builds the Merkle tree and returns its root. The
     /// progress starts as committed at step `L`.
@@ -104,18 +124,15 @@ impl MemoryStore {
             return Err(StoreError::Internal("a model needs a format".into()));
         }
         let sha256 = crate::sha256(&bytes);
-        let mut inner = self.write()?;
-        let j = inner
-            .jobs
-            .get_mut(&job)
-            .ok_or(StoreError::UnknownJob { job })?;
-        j.models.retain(|m| m.format != format);
-        j.models.push(ModelBlob {
-            bytes,
-            format,
-            sha256,
-            final_model_sha256,
-        });
+        self.update_job(job, |j| {
+            j.models.retain(|m| m.format != format);
+            j.models.push(ModelBlob {
+                bytes,
+                format,
+                sha256,
+                final_model_sha256,
+            });
+        })?;
         Ok(sha256)
     }
 
@@ -128,13 +145,7 @@ impl MemoryStore {
 
     /// Replaces the progress of `job`.
     pub fn set_progress(&self, job: u64, progress: Progress) -> Result<(), StoreError> {
-        let mut inner = self.write()?;
-        inner
-            .jobs
-            .get_mut(&job)
-            .ok_or(StoreError::UnknownJob { job })?
-            .progress = progress;
-        Ok(())
+        self.update_job(job, |j| j.progress = progress)
     }
 
     /// Sets who may read a dataset (default: anyone); e.g. a private job's
@@ -154,48 +165,42 @@ impl MemoryStore {
 
     /// Replaces the visibility of `job` (e.g. once its committee is drawn).
     pub fn set_visibility(&self, job: u64, visibility: Visibility) -> Result<(), StoreError> {
-        let mut inner = self.write()?;
-        inner
-            .jobs
-            .get_mut(&job)
-            .ok_or(StoreError::UnknownJob { job })?
-            .visibility = visibility;
-        Ok(())
+        self.update_job(job, |j| j.visibility = visibility)
     }
 }
 
 impl ArtifactStore for MemoryStore {
     fn state(&self, job: u64, step: u64) -> Result<StateBlob, StoreError> {
-        let inner = self.read()?;
-        let j = inner.jobs.get(&job).ok_or(StoreError::UnknownJob { job })?;
-        let last = j.tree.len() - 1;
-        let i = usize::try_from(step)
-            .ok()
-            .filter(|&i| i < j.states.len())
-            .ok_or(StoreError::StepOutOfRange { job, step, last })?;
-        let proof = j
-            .tree
-            .proof(step)
-            .map_err(|e| StoreError::Internal(e.to_string()))?;
-        Ok(StateBlob {
-            bytes: j.states[i].clone(),
-            hash: j.hashes[i],
-            proof,
-            root: j.tree.root(),
+        self.read_job(job, |j| {
+            let last = j.tree.len() - 1;
+            let i = usize::try_from(step)
+                .ok()
+                .filter(|&i| i < j.states.len())
+                .ok_or(StoreError::StepOutOfRange { job, step, last })?;
+            let proof = j
+                .tree
+                .proof(step)
+                .map_err(|e| StoreError::Internal(e.to_string()))?;
+            Ok(StateBlob {
+                bytes: j.states[i].clone(),
+                hash: j.hashes[i],
+                proof,
+                root: j.tree.root(),
+            })
         })
     }
 
     fn model(&self, job: u64, format: ModelFormat) -> Result<ModelBlob, StoreError> {
-        let inner = self.read()?;
-        let j = inner.jobs.get(&job).ok_or(StoreError::UnknownJob { job })?;
-        j.models
-            .iter()
-            .find(|m| m.format == format)
-            .cloned()
-            .ok_or_else(|| StoreError::ModelUnavailable {
-                job,
-                format: format.as_str_name().to_owned(),
-            })
+        self.read_job(job, |j| {
+            j.models
+                .iter()
+                .find(|m| m.format == format)
+                .cloned()
+                .ok_or_else(|| StoreError::ModelUnavailable {
+                    job,
+                    format: format.as_str_name().to_owned(),
+                })
+        })
     }
 
     fn dataset(&self, sha256: &Hash) -> Result<DatasetBlob, StoreError> {
@@ -222,23 +227,11 @@ impl ArtifactStore for MemoryStore {
     }
 
     fn progress(&self, job: u64) -> Result<Progress, StoreError> {
-        let inner = self.read()?;
-        Ok(inner
-            .jobs
-            .get(&job)
-            .ok_or(StoreError::UnknownJob { job })?
-            .progress
-            .clone())
+        self.read_job(job, |j| Ok(j.progress.clone()))
     }
 
     fn visibility(&self, job: u64) -> Result<Visibility, StoreError> {
-        let inner = self.read()?;
-        Ok(inner
-            .jobs
-            .get(&job)
-            .ok_or(StoreError::UnknownJob { job })?
-            .visibility
-            .clone())
+        self.read_job(job, |j| Ok(j.visibility.clone()))
     }
 }
 
