@@ -94,39 +94,38 @@ async fn a_tls_server_serves_clients_that_trust_its_certificate() {
     srv.stop().await.unwrap();
 }
 
-#[tokio::test]
-async fn missing_or_bad_tls_files_fail_serve() {
-    let dir = tempfile::tempdir().unwrap();
+/// What `serve` returns on loopback with these TLS files.
+async fn serve_with_tls(
+    cert_pem: std::path::PathBuf,
+    key_pem: std::path::PathBuf,
+) -> Result<(), ServeError> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let config = ServerConfig {
-        tls: Some(TlsFiles {
-            cert_pem: dir.path().join("missing.pem"),
-            key_pem: dir.path().join("missing.key"),
-        }),
+        tls: Some(TlsFiles { cert_pem, key_pem }),
         ..ServerConfig::default()
     };
-    let r = impulse_artifact::serve(
+    impulse_artifact::serve(
         listener,
         MemoryStore::new(),
         config,
         tokio_util::sync::CancellationToken::new(),
     )
+    .await
+}
+
+#[tokio::test]
+async fn missing_or_bad_tls_files_fail_serve() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = serve_with_tls(
+        dir.path().join("missing.pem"),
+        dir.path().join("missing.key"),
+    )
     .await;
     assert!(matches!(r, Err(ServeError::TlsFile { path, .. }) if path.ends_with("missing.pem")));
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let config = ServerConfig {
-        tls: Some(TlsFiles {
-            cert_pem: write(dir.path(), "c.pem", "not a certificate"),
-            key_pem: write(dir.path(), "k.pem", "not a key"),
-        }),
-        ..ServerConfig::default()
-    };
-    let r = impulse_artifact::serve(
-        listener,
-        MemoryStore::new(),
-        config,
-        tokio_util::sync::CancellationToken::new(),
+    let r = serve_with_tls(
+        write(dir.path(), "c.pem", "not a certificate"),
+        write(dir.path(), "k.pem", "not a key"),
     )
     .await;
     assert!(matches!(r, Err(ServeError::Transport(_))), "{r:?}");
