@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::{account, client, client_as, start, start_on, states, Account};
+use common::{account, client, client_as, start, start_on, states, with_header, Account};
 use impulse_artifact::auth::{unix_now, Claim, Scope, AUTH_HEADER};
 use impulse_artifact::pb::{GetDatasetRequest, GetStateRequest, ModelFormat, ProgressRequest};
 use impulse_artifact::{
@@ -78,9 +78,7 @@ fn assert_refused(r: Result<impl std::fmt::Debug, Status>, code: Code, words: &s
 
 /// `GetState(job, step)` with this header value, read to its end.
 async fn get_state(c: &ArtifactClient, job: u64, step: u64, header: &str) -> Result<(), Status> {
-    let mut req = tonic::Request::new(GetStateRequest { job_id: job, step });
-    req.metadata_mut()
-        .insert(AUTH_HEADER, header.parse().unwrap());
+    let req = with_header(GetStateRequest { job_id: job, step }, AUTH_HEADER, header);
     let mut s = c.raw().get_state(req).await?.into_inner();
     while s.message().await?.is_some() {}
     Ok(())
@@ -148,9 +146,11 @@ async fn unsigned_requests_get_only_public_things() {
     assert!(e.to_string().contains("is private"), "{e}");
 
     // A bare address in the legacy header proves nothing.
-    let mut req = tonic::Request::new(ProgressRequest { job_id: JOB });
-    req.metadata_mut()
-        .insert("impulse-caller", w.verifier.address.parse().unwrap());
+    let req = with_header(
+        ProgressRequest { job_id: JOB },
+        "impulse-caller",
+        &w.verifier.address,
+    );
     assert_refused(
         c.raw().progress(req).await,
         Code::Unauthenticated,
@@ -329,11 +329,13 @@ async fn a_signature_for_another_server_method_or_step_is_refused() {
     }
     // A dataset signature for another dataset.
     let cl = claim(v, &c, Scope::dataset(w.public_data), now, 6);
-    let mut req = tonic::Request::new(GetDatasetRequest {
-        sha256: Bytes::copy_from_slice(&w.private_data),
-    });
-    req.metadata_mut()
-        .insert(AUTH_HEADER, cl.encode().parse().unwrap());
+    let req = with_header(
+        GetDatasetRequest {
+            sha256: Bytes::copy_from_slice(&w.private_data),
+        },
+        AUTH_HEADER,
+        &cl.encode(),
+    );
     assert_refused(
         c.raw().get_dataset(req).await,
         Code::Unauthenticated,

@@ -6,7 +6,9 @@ mod common;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use common::{client, client_config, raw_state, start, states, wait_idle, Mode, Tamper};
+use common::{
+    client, client_config, raw_state, start, start_tampered, states, wait_idle, with_header, Mode,
+};
 use impulse_artifact::pb::{GetDatasetRequest, GetStateRequest, ModelFormat, Phase, ServingStatus};
 use impulse_artifact::{
     ArtifactClient, ClientConfig, ClientError, MemoryStore, Progress, ServerConfig, Visibility,
@@ -85,7 +87,7 @@ async fn tampered_states_proofs_and_roots_are_rejected() {
     ];
     for (mode, expect) in cases {
         let (s, _, root) = store();
-        let srv = start(Tamper { inner: s, mode }, ServerConfig::default()).await;
+        let srv = start_tampered(s, mode).await;
         let c = client(&srv.endpoint, None).await;
         let err = c.fetch_state(JOB, BIG_STEP, &root).await.unwrap_err();
         let ok = match expect {
@@ -205,11 +207,14 @@ async fn malformed_and_unknown_requests_get_clear_statuses() {
         ("impulse-caller", "impulse1verifier"),
         ("impulse-auth", "not a claim!"),
     ] {
-        let mut req = tonic::Request::new(GetStateRequest {
-            job_id: JOB,
-            step: 0,
-        });
-        req.metadata_mut().insert(header, value.parse().unwrap());
+        let req = with_header(
+            GetStateRequest {
+                job_id: JOB,
+                step: 0,
+            },
+            header,
+            value,
+        );
         let st = raw.get_state(req).await.unwrap_err();
         assert_eq!(st.code(), Code::Unauthenticated, "{st:?}");
     }
@@ -220,14 +225,7 @@ async fn malformed_and_unknown_requests_get_clear_statuses() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panicking_store_is_an_internal_status_not_a_crash() {
     let (s, _, root) = store();
-    let srv = start(
-        Tamper {
-            inner: s,
-            mode: Mode::Panic,
-        },
-        ServerConfig::default(),
-    )
-    .await;
+    let srv = start_tampered(s, Mode::Panic).await;
     let c = client(&srv.endpoint, None).await;
     let err = c.fetch_state(JOB, 1, &root).await.unwrap_err();
     assert_eq!(err.code(), Some(Code::Internal), "{err}");
@@ -347,14 +345,7 @@ async fn models_and_datasets_download_and_verify() {
     srv.stop().await.unwrap();
 
     // A server whose model bytes do not hash to what it announces.
-    let srv = start(
-        Tamper {
-            inner: s,
-            mode: Mode::BadModel,
-        },
-        ServerConfig::default(),
-    )
-    .await;
+    let srv = start_tampered(s, Mode::BadModel).await;
     let c = client(&srv.endpoint, None).await;
     let err = c
         .fetch_model(JOB, ModelFormat::ImpulseV1, &committed)

@@ -60,6 +60,18 @@ pub fn start_on<S: ArtifactStore>(
     }
 }
 
+/// A server on loopback whose store serves `inner` as `mode` says.
+pub async fn start_tampered<S: ArtifactStore>(inner: S, mode: Mode) -> Running {
+    start(Tamper { inner, mode }, ServerConfig::default()).await
+}
+
+/// A raw request carrying `msg` and one metadata header `name: value`.
+pub fn with_header<T>(msg: T, name: &'static str, value: &str) -> tonic::Request<T> {
+    let mut req = tonic::Request::new(msg);
+    req.metadata_mut().insert(name, value.parse().unwrap());
+    req
+}
+
 /// Client config for tests: no retries (so that a transient status shows),
 /// short backoff.
 pub fn client_config() -> ClientConfig {
