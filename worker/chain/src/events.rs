@@ -14,11 +14,16 @@ pub struct TxEvent {
 impl TxEvent {
     /// The first value of attribute `key`.
     pub fn attr(&self, key: &str) -> Option<&str> {
-        self.attributes
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        first_value(&self.attributes, key)
     }
+}
+
+/// The first value of attribute `key` among `attributes`.
+fn first_value<'a>(attributes: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    attributes
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
 }
 
 /// An event emitted by a contract: the `wasm` event (the response's
@@ -38,10 +43,7 @@ pub struct ContractEvent {
 impl ContractEvent {
     /// The first value of attribute `key`.
     pub fn attr(&self, key: &str) -> Option<&str> {
-        self.attributes
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        first_value(&self.attributes, key)
     }
 }
 
