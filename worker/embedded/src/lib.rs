@@ -31,11 +31,12 @@ use cosmwasm_std::{
 };
 use cw_multi_test::{AppResponse, BasicApp, BasicAppBuilder, Executor};
 use impulse_chain::api::{Deployment, Error, Result, TxOutcome};
+use impulse_chain::contracts::deploy as plan;
 use impulse_chain::{contract_events, Coin, TxEvent};
-use impulse_types::marketplace::{self as mkt, MarketplaceParams};
-use impulse_types::reputation::{self as rep, ReputationParams};
-use impulse_types::rewards::{self as rw, RewardsParams};
-use impulse_types::staking::{self as stk, StakingParams};
+use impulse_types::marketplace::MarketplaceParams;
+use impulse_types::reputation::ReputationParams;
+use impulse_types::rewards::RewardsParams;
+use impulse_types::staking::StakingParams;
 use impulse_types::DEFAULT_DENOM;
 use serde::Serialize;
 use tokio::sync::{oneshot, watch};
@@ -288,6 +289,20 @@ impl Node {
     }
 }
 
+/// Instantiates `code` as `impulse-<name>`, sent by the governance, which
+/// is also its admin.
+fn instantiate<M: Serialize>(
+    app: &mut BasicApp,
+    code: u64,
+    gov: &Addr,
+    msg: &M,
+    funds: &[cosmwasm_std::Coin],
+    name: &str,
+) -> std::result::Result<Addr, StdError> {
+    let label = format!("impulse-{name}");
+    app.instantiate_contract(code, gov.clone(), msg, funds, label, Some(gov.to_string()))
+}
+
 /// Builds the app and deploys the four contracts wired to each other.
 fn build(params: DeployParams, heights: watch::Sender<u64>) -> Result<(Node, Deployment)> {
     let api = MockApi::default().with_prefix(PREFIX);
@@ -312,59 +327,22 @@ fn build(params: DeployParams, heights: watch::Sender<u64>) -> Result<(Node, Dep
     }
     let step = |what: &str, e: StdError| embedded(format!("{what}: {}", contract_message(&e)));
     let app = &mut node.app;
-    let admin = Some(gov.to_string());
+    let g = gov.as_str();
 
     let code = app.store_code(staking_contract());
-    let staking = app
-        .instantiate_contract(
-            code,
-            gov.clone(),
-            &stk::InstantiateMsg {
-                governance: gov.to_string(),
-                marketplace: None,
-                reputation: None,
-                rewards: None,
-                params: Some(params.staking),
-            },
-            &[],
-            "impulse-staking",
-            admin.clone(),
-        )
+    let msg = plan::instantiate_staking(g, params.staking);
+    let staking = instantiate(app, code, &gov, &msg, &[], "staking")
         .map_err(|e| step("instantiate staking", e))?;
 
     let code = app.store_code(reputation_contract());
-    let reputation = app
-        .instantiate_contract(
-            code,
-            gov.clone(),
-            &rep::InstantiateMsg {
-                governance: gov.to_string(),
-                staking: Some(staking.to_string()),
-                marketplace: None,
-                params: Some(params.reputation),
-            },
-            &[],
-            "impulse-reputation",
-            admin.clone(),
-        )
+    let msg = plan::instantiate_reputation(g, staking.as_str(), params.reputation);
+    let reputation = instantiate(app, code, &gov, &msg, &[], "reputation")
         .map_err(|e| step("instantiate reputation", e))?;
 
     let code = app.store_code(marketplace_contract());
-    let marketplace = app
-        .instantiate_contract(
-            code,
-            gov.clone(),
-            &mkt::InstantiateMsg {
-                governance: gov.to_string(),
-                staking: Some(staking.to_string()),
-                reputation: Some(reputation.to_string()),
-                rewards: None,
-                params: Some(params.marketplace),
-            },
-            &[],
-            "impulse-marketplace",
-            admin.clone(),
-        )
+    let msg =
+        plan::instantiate_marketplace(g, staking.as_str(), reputation.as_str(), params.marketplace);
+    let marketplace = instantiate(app, code, &gov, &msg, &[], "marketplace")
         .map_err(|e| step("instantiate marketplace", e))?;
 
     let code = app.store_code(rewards_contract());
@@ -376,55 +354,15 @@ fn build(params: DeployParams, heights: watch::Sender<u64>) -> Result<(Node, Dep
             DEFAULT_DENOM,
         )]
     };
-    let rewards = app
-        .instantiate_contract(
-            code,
-            gov.clone(),
-            &rw::InstantiateMsg {
-                governance: gov.to_string(),
-                staking: Some(staking.to_string()),
-                reputation: Some(reputation.to_string()),
-                marketplace: Some(marketplace.to_string()),
-                params: Some(params.rewards),
-            },
-            &reserve,
-            "impulse-rewards",
-            admin,
-        )
+    let msg = plan::instantiate_rewards(
+        g,
+        staking.as_str(),
+        reputation.as_str(),
+        marketplace.as_str(),
+        params.rewards,
+    );
+    let rewards = instantiate(app, code, &gov, &msg, &reserve, "rewards")
         .map_err(|e| step("instantiate rewards", e))?;
-
-    app.execute_contract(
-        gov.clone(),
-        staking.clone(),
-        &stk::ExecuteMsg::SetContracts {
-            marketplace: Some(marketplace.to_string()),
-            reputation: Some(reputation.to_string()),
-            rewards: Some(rewards.to_string()),
-        },
-        &[],
-    )
-    .map_err(|e| step("wire staking", e))?;
-    app.execute_contract(
-        gov.clone(),
-        reputation.clone(),
-        &rep::ExecuteMsg::SetContracts {
-            staking: None,
-            marketplace: Some(marketplace.to_string()),
-        },
-        &[],
-    )
-    .map_err(|e| step("wire reputation", e))?;
-    app.execute_contract(
-        gov.clone(),
-        marketplace.clone(),
-        &mkt::ExecuteMsg::SetContracts {
-            staking: None,
-            reputation: None,
-            rewards: Some(rewards.to_string()),
-        },
-        &[],
-    )
-    .map_err(|e| step("wire the marketplace", e))?;
 
     let deployment = Deployment {
         chain_id: CHAIN_ID.to_string(),
@@ -434,6 +372,14 @@ fn build(params: DeployParams, heights: watch::Sender<u64>) -> Result<(Node, Dep
         marketplace: marketplace.to_string(),
         rewards: rewards.to_string(),
     };
+    let w = plan::wiring(&deployment);
+    app.execute_contract(gov.clone(), staking, &w.staking, &[])
+        .map_err(|e| step("wire staking", e))?;
+    app.execute_contract(gov.clone(), reputation, &w.reputation, &[])
+        .map_err(|e| step("wire reputation", e))?;
+    app.execute_contract(gov, marketplace, &w.marketplace, &[])
+        .map_err(|e| step("wire the marketplace", e))?;
+
     let h = node.height();
     node.heights.send_replace(h);
     Ok((node, deployment))

@@ -11,6 +11,8 @@
 //! m.commit_result(7, &root, &model, build, Backend::Cpu).await?;
 //! ```
 //!
+//! [`deploy`] builds the messages that instantiate and wire a deployment.
+//!
 //! Only the messages a party outside the contracts sends are here: the
 //! contract-to-contract ones (`LockForJob`, `Slash`, `RecordWork`, ...)
 //! and governance parameter updates (sent through x/gov) are not.
@@ -55,6 +57,7 @@ macro_rules! contract_client {
     };
 }
 
+pub mod deploy;
 pub mod marketplace;
 pub mod reputation;
 pub mod rewards;

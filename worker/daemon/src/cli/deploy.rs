@@ -13,8 +13,8 @@ use std::process::ExitCode;
 
 use clap::Args;
 use impulse_chain::api::Deployment;
+use impulse_chain::contracts::deploy as plan;
 use impulse_chain::{module_address, ChainClient, Coin, DEFAULT_PREFIX};
-use impulse_types::{marketplace as mkt, reputation as rep, rewards as rw, staking as stk};
 use serde_json::{json, Value};
 
 use super::common::{to_json, Global};
@@ -189,120 +189,45 @@ pub async fn deploy_contracts(
         codes.push(code_id);
     }
     let gov = Some(admin.as_str());
-    let staking = instantiate(
-        client,
-        codes[0],
-        &stk::InstantiateMsg {
-            governance: me.clone(),
-            marketplace: None,
-            reputation: None,
-            rewards: None,
-            params: Some(params.staking),
-        },
-        "staking",
-        gov,
-        &[],
-    )
-    .await?;
+    let msg = plan::instantiate_staking(&me, params.staking);
+    let staking = instantiate(client, codes[0], &msg, "staking", gov, &[]).await?;
     say(format!("staking at {staking}"));
-    let reputation = instantiate(
-        client,
-        codes[1],
-        &rep::InstantiateMsg {
-            governance: me.clone(),
-            staking: Some(staking.clone()),
-            marketplace: None,
-            params: Some(params.reputation),
-        },
-        "reputation",
-        gov,
-        &[],
-    )
-    .await?;
+    let msg = plan::instantiate_reputation(&me, &staking, params.reputation);
+    let reputation = instantiate(client, codes[1], &msg, "reputation", gov, &[]).await?;
     say(format!("reputation at {reputation}"));
-    let marketplace = instantiate(
-        client,
-        codes[2],
-        &mkt::InstantiateMsg {
-            governance: me.clone(),
-            staking: Some(staking.clone()),
-            reputation: Some(reputation.clone()),
-            rewards: None,
-            params: Some(params.marketplace),
-        },
-        "marketplace",
-        gov,
-        &[],
-    )
-    .await?;
+    let msg = plan::instantiate_marketplace(&me, &staking, &reputation, params.marketplace);
+    let marketplace = instantiate(client, codes[2], &msg, "marketplace", gov, &[]).await?;
     say(format!("marketplace at {marketplace}"));
     let funds = if reserve > 0 {
         vec![Coin::new(reserve, &denom)]
     } else {
         vec![]
     };
-    let rewards = instantiate(
-        client,
-        codes[3],
-        &rw::InstantiateMsg {
-            governance: me.clone(),
-            staking: Some(staking.clone()),
-            reputation: Some(reputation.clone()),
-            marketplace: Some(marketplace.clone()),
-            params: Some(params.rewards),
-        },
-        "rewards",
-        gov,
-        &funds,
-    )
-    .await?;
+    let msg = plan::instantiate_rewards(&me, &staking, &reputation, &marketplace, params.rewards);
+    let rewards = instantiate(client, codes[3], &msg, "rewards", gov, &funds).await?;
     say(format!("rewards at {rewards} (reserve {reserve}{denom})"));
-    // Wire the contracts to each other, in one transaction.
-    let msgs = vec![
-        client
-            .execute_msg(
-                &staking,
-                &stk::ExecuteMsg::SetContracts {
-                    marketplace: Some(marketplace.clone()),
-                    reputation: Some(reputation.clone()),
-                    rewards: Some(rewards.clone()),
-                },
-                &[],
-            )
-            .map_err(chain_err("encoding the wiring"))?,
-        client
-            .execute_msg(
-                &reputation,
-                &rep::ExecuteMsg::SetContracts {
-                    staking: None,
-                    marketplace: Some(marketplace.clone()),
-                },
-                &[],
-            )
-            .map_err(chain_err("encoding the wiring"))?,
-        client
-            .execute_msg(
-                &marketplace,
-                &mkt::ExecuteMsg::SetContracts {
-                    staking: None,
-                    reputation: None,
-                    rewards: Some(rewards.clone()),
-                },
-                &[],
-            )
-            .map_err(chain_err("encoding the wiring"))?,
-    ];
-    client
-        .broadcast(msgs, "impulse deploy: wiring")
-        .await
-        .map_err(chain_err("wiring the contracts"))?;
-    say("wired staking, reputation and marketplace to each other".into());
-    Ok(Deployment {
+    let d = Deployment {
         chain_id: client.config().chain_id.clone(),
         denom,
         staking,
         reputation,
         marketplace,
         rewards,
-    })
+    };
+    // Wire the contracts to each other, in one transaction.
+    let w = plan::wiring(&d);
+    let msgs = vec![
+        client.execute_msg(&d.staking, &w.staking, &[]),
+        client.execute_msg(&d.reputation, &w.reputation, &[]),
+        client.execute_msg(&d.marketplace, &w.marketplace, &[]),
+    ]
+    .into_iter()
+    .collect::<std::result::Result<Vec<_>, _>>()
+    .map_err(chain_err("encoding the wiring"))?;
+    client
+        .broadcast(msgs, "impulse deploy: wiring")
+        .await
+        .map_err(chain_err("wiring the contracts"))?;
+    say("wired staking, reputation and marketplace to each other".into());
+    Ok(d)
 }
