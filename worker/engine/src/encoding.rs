@@ -39,6 +39,19 @@ pub struct HostTensor {
     pub values: Vec<f32>,
 }
 
+impl HostTensor {
+    /// Its values, once its shape is `shape` (`name` names it in the error).
+    pub fn into_shaped(self, name: &str, shape: &[usize]) -> Result<Vec<f32>> {
+        if self.shape != shape {
+            return Err(EngineError::CorruptCheckpoint(format!(
+                "{name}: shape {:?}, expected {shape:?}",
+                self.shape
+            )));
+        }
+        Ok(self.values)
+    }
+}
+
 /// A tensor read to host memory in burn's own buffer (f32), with its
 /// shape: what the hash and the encoder read, without a second copy.
 pub struct HostData {

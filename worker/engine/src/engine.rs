@@ -316,13 +316,7 @@ fn init_model(job: &Job, config: &LmConfig, device: &Device, base: Option<&[u8]>
         let t = params
             .remove(p)
             .ok_or_else(|| EngineError::CorruptCheckpoint(format!("base lacks {p}")))?;
-        if t.shape != s {
-            return Err(EngineError::CorruptCheckpoint(format!(
-                "base {p}: shape {:?}, expected {s:?}",
-                t.shape
-            )));
-        }
-        Ok(Some(t.values))
+        Ok(Some(t.into_shaped(&format!("base {p}"), s)?))
     })?;
     let Some(lora) = &job.lora else {
         return Ok(model);

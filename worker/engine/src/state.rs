@@ -145,13 +145,7 @@ impl<M: Module> TrainState<M> {
             let t = entries
                 .remove(&format!("model/{p}"))
                 .ok_or_else(|| EngineError::CorruptCheckpoint(format!("missing model/{p}")))?;
-            if t.shape != s {
-                return Err(EngineError::CorruptCheckpoint(format!(
-                    "model/{p}: shape {:?}, expected {s:?}",
-                    t.shape
-                )));
-            }
-            Ok(Some(t.values))
+            Ok(Some(t.into_shaped(&format!("model/{p}"), s)?))
         })?;
         let mut moments = BTreeMap::new();
         for (k, n) in sizes {
