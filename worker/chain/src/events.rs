@@ -12,10 +12,25 @@ pub struct TxEvent {
 }
 
 impl TxEvent {
+    /// An event of type `ty` with these attributes, in this order.
+    pub fn new(ty: &str, attributes: &[(&str, &str)]) -> Self {
+        TxEvent {
+            ty: ty.to_string(),
+            attributes: owned(attributes),
+        }
+    }
+
     /// The first value of attribute `key`.
     pub fn attr(&self, key: &str) -> Option<&str> {
         first_value(&self.attributes, key)
     }
+}
+
+fn owned(attributes: &[(&str, &str)]) -> Vec<(String, String)> {
+    attributes
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 /// The first value of attribute `key` among `attributes`.
@@ -41,6 +56,15 @@ pub struct ContractEvent {
 }
 
 impl ContractEvent {
+    /// An event of type `ty` emitted by `contract`, with these attributes.
+    pub fn new(contract: &str, ty: &str, attributes: &[(&str, &str)]) -> Self {
+        ContractEvent {
+            contract: contract.to_string(),
+            ty: ty.to_string(),
+            attributes: owned(attributes),
+        }
+    }
+
     /// The first value of attribute `key`.
     pub fn attr(&self, key: &str) -> Option<&str> {
         first_value(&self.attributes, key)
@@ -92,21 +116,11 @@ pub(crate) fn from_abci(events: Vec<cosmos_sdk_proto::tendermint::abci::Event>) 
 mod tests {
     use super::*;
 
-    fn ev(ty: &str, attrs: &[(&str, &str)]) -> TxEvent {
-        TxEvent {
-            ty: ty.into(),
-            attributes: attrs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        }
-    }
-
     #[test]
     fn picks_wasm_and_custom_events_only() {
         let events = vec![
-            ev("tx", &[("fee", "10uimp")]),
-            ev(
+            TxEvent::new("tx", &[("fee", "10uimp")]),
+            TxEvent::new(
                 "wasm",
                 &[
                     ("_contract_address", "wasm1c"),
@@ -114,12 +128,12 @@ mod tests {
                     ("msg_index", "0"),
                 ],
             ),
-            ev(
+            TxEvent::new(
                 "wasm-impulse_register",
                 &[("_contract_address", "wasm1c"), ("provider", "wasm1p")],
             ),
-            ev("wasm-orphan", &[("x", "1")]),
-            ev("wasmx", &[("_contract_address", "wasm1c")]),
+            TxEvent::new("wasm-orphan", &[("x", "1")]),
+            TxEvent::new("wasmx", &[("_contract_address", "wasm1c")]),
         ];
         let got = contract_events(&events);
         assert_eq!(

@@ -71,31 +71,14 @@ impl TxOutcome {
 mod tests {
     use super::*;
 
-    fn pairs(a: &[(&str, &str)]) -> Vec<(String, String)> {
-        a.iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
-
     #[test]
     fn attributes_of_contract_and_transaction_events() {
         let out = TxOutcome {
             events: vec![
-                ContractEvent {
-                    contract: "wasm1c".into(),
-                    ty: "wasm".into(),
-                    attributes: pairs(&[("job_id", "1"), ("job_id", "2")]),
-                },
-                ContractEvent {
-                    contract: "wasm1c".into(),
-                    ty: "job".into(),
-                    attributes: pairs(&[("job_id", "3")]),
-                },
+                ContractEvent::new("wasm1c", "wasm", &[("job_id", "1"), ("job_id", "2")]),
+                ContractEvent::new("wasm1c", "job", &[("job_id", "3")]),
             ],
-            tx_events: vec![TxEvent {
-                ty: "store_code".into(),
-                attributes: pairs(&[("code_id", "7")]),
-            }],
+            tx_events: vec![TxEvent::new("store_code", &[("code_id", "7")])],
             ..TxOutcome::default()
         };
         assert_eq!(out.attr("wasm", "job_id"), Some("1"));

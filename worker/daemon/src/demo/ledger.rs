@@ -160,17 +160,6 @@ impl<C: Chain> Chain for Recorded<C> {
 mod tests {
     use super::*;
 
-    fn ev(contract: &str, ty: &str, attrs: &[(&str, &str)]) -> ContractEvent {
-        ContractEvent {
-            contract: contract.into(),
-            ty: ty.into(),
-            attributes: attrs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        }
-    }
-
     #[test]
     fn assignments_settlements_and_failures_are_read_from_events() {
         let m = "wasm1market";
@@ -178,7 +167,7 @@ mod tests {
         l.record(
             m,
             &TxOutcome {
-                events: vec![ev(
+                events: vec![ContractEvent::new(
                     m,
                     JOB_EVENT,
                     &[
@@ -197,7 +186,7 @@ mod tests {
             m,
             &TxOutcome {
                 events: vec![
-                    ev(
+                    ContractEvent::new(
                         m,
                         "wasm",
                         &[
@@ -207,13 +196,13 @@ mod tests {
                             ("fee", "15"),
                         ],
                     ),
-                    ev("wasm1other", "wasm", &[("prover_pay", "999")]),
-                    ev(
+                    ContractEvent::new("wasm1other", "wasm", &[("prover_pay", "999")]),
+                    ContractEvent::new(
                         m,
                         JOB_EVENT,
                         &[("job_id", "1"), ("to", "settled"), ("refund", "85")],
                     ),
-                    ev(
+                    ContractEvent::new(
                         m,
                         JOB_EVENT,
                         &[("job_id", "2"), ("to", "failed"), ("refund", "500")],
