@@ -11,7 +11,7 @@ use cw_multi_test::{ContractWrapper, Executor};
 use impulse_testing::market::{default_spec, hex, Behaviour, Run};
 use impulse_testing::rewards::RewardsSetup;
 use impulse_testing::{Outcome, Suite, SuiteBuilder, DENOM};
-use impulse_types::marketplace::{ExecuteMsg, JobState, VerificationMode};
+use impulse_types::marketplace::{ExecuteMsg, JobSpec, JobState, VerificationMode};
 use impulse_types::Backend;
 use serde::{Deserialize, Serialize};
 
@@ -86,12 +86,22 @@ fn rewards_cannot_be_bought_with_a_declared_size() {
 /// A marketplace with `provers` provers and `verifiers` verifiers, and a
 /// 20-step job (seed `seed`) a trainer submitted to it.
 fn with_job(provers: usize, verifiers: usize, seed: u64) -> (Suite, u64) {
+    with_job_as(provers, verifiers, seed, |_| {})
+}
+
+/// [`with_job`], the job's spec changed by `edit` before it is submitted.
+fn with_job_as(
+    provers: usize,
+    verifiers: usize,
+    seed: u64,
+    edit: impl FnOnce(&mut JobSpec),
+) -> (Suite, u64) {
     let mut s = SuiteBuilder::new().marketplace().build();
     s.network(provers, verifiers);
     let trainer = s.addr("trainer");
-    let (id, _) = s
-        .submit(&trainer, &default_spec(s.height(), 20, seed))
-        .unwrap();
+    let mut spec = default_spec(s.height(), 20, seed);
+    edit(&mut spec);
+    let (id, _) = s.submit(&trainer, &spec).unwrap();
     (s, id)
 }
 
@@ -186,12 +196,7 @@ fn a_contract_cannot_draw_a_committee_and_revert() {
 /// Finding 4: a 2-2 tie on a committee of four must not pay a forged job.
 #[test]
 fn a_tie_does_not_settle() {
-    let mut s = SuiteBuilder::new().marketplace().build();
-    s.network(1, 4);
-    let trainer = s.addr("trainer");
-    let mut spec = default_spec(s.height(), 20, 6);
-    spec.verification.committee = 4;
-    let (id, _) = s.submit(&trainer, &spec).unwrap();
+    let (mut s, id) = with_job_as(1, 4, 6, |spec| spec.verification.committee = 4);
     let forged = Run::cheating(6, 20, &[20]);
     let behaviour = [
         Behaviour::Honest,
@@ -264,14 +269,11 @@ fn a_committee_member_cannot_unstake_out_of_its_verdict() {
 /// and serves an honest state L.
 #[test]
 fn tolerance_mode_checks_the_final_model() {
-    let mut s = SuiteBuilder::new().marketplace().build();
-    s.network(1, 3);
-    let trainer = s.addr("trainer");
-    let mut spec = default_spec(s.height(), 20, 10);
-    spec.verification.mode = VerificationMode::Tolerance {
-        tau: Decimal::percent(1),
-    };
-    let (id, _) = s.submit(&trainer, &spec).unwrap();
+    let (mut s, id) = with_job_as(1, 3, 10, |spec| {
+        spec.verification.mode = VerificationMode::Tolerance {
+            tau: Decimal::percent(1),
+        }
+    });
     let mut run = Run::honest(10, 20);
     run.claimed_model = [0xfa; 32];
     let _ = s.drive(id, &run, &[]);
