@@ -217,12 +217,12 @@ pub fn slash(
                     .into())
                 }
             };
-            let due = compute_cost
-                .checked_mul_ceil(params.slash_benign)
-                .map_err(|_| ContractError::MathOverflow {
-                    what: "benign slash",
-                })?
-                .max(params.min_benign_slash);
+            let due = impulse_protocol::penalty::benign_slash(
+                compute_cost,
+                params.slash_benign,
+                params.min_benign_slash,
+            )
+            .map_err(|e| ContractError::MathOverflow { what: e.what })?;
             (from_stake, from_unbonding) = take_amount(&mut p, now, due)?;
             burned = Uint128::zero();
             to_committee = Uint128::zero();

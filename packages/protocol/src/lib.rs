@@ -12,6 +12,7 @@
 //! * [`committee`]: the committee draw arithmetic (§6.4).
 //! * [`schedule`]: damp, effective score and ranking (§5).
 //! * [`heartbeat`]: missed heartbeat intervals (§2).
+//! * [`penalty`]: what a benign fault costs (§2).
 //!
 
 pub mod budget;
@@ -21,6 +22,7 @@ pub mod deadlines;
 pub mod heartbeat;
 pub mod lifecycle;
 pub mod merkle;
+pub mod penalty;
 pub mod schedule;
 pub mod verdict;
 
@@ -84,6 +86,7 @@ mod tests {
                 committee: 3,
                 mode: VerificationMode::Exact,
             },
+            private: false,
         }
     }
 
