@@ -203,6 +203,13 @@ pub struct JobSpec {
     /// Last block at which the job may still be assigned.
     pub deadline: u64,
     pub verification: VerificationSpec,
+    /// A private job: only its trainer, its prover and its committee
+    /// members (every level) may download its dataset, states and model.
+    /// The chain records the flag; the artifact services of the trainer
+    /// and the providers enforce it on signed requests (docs/protocol.md
+    /// §10). Absent: false (public).
+    #[serde(default)]
+    pub private: bool,
 }
 
 /// A step opened by the prover: its state hash and Merkle proof.

@@ -1,5 +1,5 @@
 //! How a provider behaves: honestly, or as one of the adversaries of
-//! protocol.md §10 that the demo and the tests play. The training engine
+//! protocol.md §11 that the demo and the tests play. The training engine
 //! only knows the honest step; every cheat lives here, as a wrapper around
 //! the engine's primitives.
 //!

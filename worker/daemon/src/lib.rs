@@ -8,7 +8,8 @@
 //!   (the permissionless cranks); [`node`] is what they share.
 //! * [`adversary`]: how a provider behaves (honest, or a cheat).
 //! * [`spec`]: chain job ↔ engine job.
-//! * [`store`]: what a worker serves over gRPC.
+//! * [`store`]: what a worker serves over gRPC; [`access`]: who may read
+//!   a private job's dataset, states and model.
 //! * [`scenario`], [`demo`], [`report`], [`html`]: `impulse demo` and its
 //!   typed report.
 //! * [`cli`]: the `impulse` command line; [`connect`]: how it and the
@@ -16,6 +17,7 @@
 //!   [`amount`]: amounts in IMP and scores, in and out; [`assets`]: the data
 //!   the binary carries (corpus, base model, scenarios, localnet scripts).
 
+pub mod access;
 pub mod adversary;
 pub mod amount;
 pub mod assets;

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use impulse_artifact::{ArtifactClient, ClientConfig, Identity, RequestSigner};
+use impulse_artifact::{ArtifactClient, ClientConfig, Identity, RequestSigner, TlsFiles};
 use impulse_chain::api::Chain;
 use impulse_engine::{BackendKind, Engine};
 use impulse_protocol::Hash;
@@ -20,6 +20,7 @@ use impulse_types::{Backend, Capacity};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
+use crate::access::{self, Access};
 use crate::adversary::{Behaviour, CheatSteps, Conduct};
 use crate::error::{io, ChainContext, DaemonError, Result};
 use crate::spec::{self, engine_job};
@@ -70,6 +71,10 @@ pub struct ProviderConfig {
     /// Also run the permissionless cranks (timeouts, scheduler, epoch
     /// close, missed-heartbeat reports).
     pub keeper: bool,
+    /// Serve artifacts over TLS (the endpoint on chain is then `https://`).
+    pub tls: Option<TlsFiles>,
+    /// CA certificates (PEM) trusted for other workers' `https://` endpoints.
+    pub tls_ca_pem: Option<Vec<u8>>,
 }
 
 /// The context the roles of one daemon share.
@@ -133,20 +138,28 @@ impl<C: Chain + 'static> Node<C> {
         }
         let ej = engine_job(&job.spec)?;
         let data_hash = spec::hash32(&job.spec.dataset.sha256, "dataset.sha256")?;
+        let base_hash = match &job.spec.model.base_weights {
+            Some(b) => Some(spec::hash32(&b.sha256, "base_weights.sha256")?),
+            None => None,
+        };
+        let tok_hash = ej.tokenizer_sha256.as_deref().map(unhex32).transpose()?;
+        // Before anything is fetched (and so served again from here): a
+        // private job's blobs go only to its readers.
+        let blobs: Vec<Hash> = [Some(data_hash), base_hash, tok_hash]
+            .into_iter()
+            .flatten()
+            .collect();
+        self.store.access().bind(job.id, job.spec.private, &blobs);
         let data_path = self.fetch_blob(&data_hash, &job.spec.dataset.uri).await?;
-        let base = match &job.spec.model.base_weights {
-            Some(b) => {
-                let h = spec::hash32(&b.sha256, "base_weights.sha256")?;
+        let base = match (&job.spec.model.base_weights, base_hash) {
+            (Some(b), Some(h)) => {
                 let p = self.fetch_blob(&h, &b.uri).await?;
                 Some(io(&p, std::fs::read(&p))?)
             }
-            None => None,
+            _ => None,
         };
-        let tok = match &ej.tokenizer_sha256 {
-            Some(t) => {
-                let h = unhex32(t)?;
-                Some(self.fetch_blob(&h, &job.spec.dataset.uri).await?)
-            }
+        let tok = match tok_hash {
+            Some(h) => Some(self.fetch_blob(&h, &job.spec.dataset.uri).await?),
             None => None,
         };
         let id = job.id;
@@ -202,20 +215,32 @@ impl<C: Chain + 'static> Node<C> {
     /// request signed with its chain account's key.
     pub fn client_config(&self) -> ClientConfig {
         ClientConfig {
-            identity: identity(&self.chain),
             connect_attempts: 3,
-            ..ClientConfig::default()
+            tls_ca_pem: self.cfg.tls_ca_pem.clone(),
+            ..signed_client(&self.chain)
         }
     }
 }
 
+/// An artifact client configuration whose requests are signed with
+/// `chain`'s account (unsigned when the handle holds no key): what a
+/// private job's readers need.
+pub fn signed_client<C: Chain + 'static>(chain: &Arc<C>) -> ClientConfig {
+    ClientConfig {
+        identity: identity(chain),
+        ..ClientConfig::default()
+    }
+}
+
 /// A store whose artifact server checks signed requests against `chain`'s
-/// accounts (`Chain::owns_key`).
+/// accounts (`Chain::owns_key`) and reads the readers of private jobs from
+/// it ([`crate::access`]). Must be built inside a tokio runtime.
 pub fn node_store<C: Chain + 'static>(chain: &Arc<C>) -> NodeStore {
-    let chain = chain.clone();
-    NodeStore::with_key_check(Arc::new(move |address: &str, key: &[u8; 33]| {
-        chain.owns_key(address, key)
-    }))
+    let keys = chain.clone();
+    NodeStore::with_chain_rules(
+        Arc::new(move |address: &str, key: &[u8; 33]| keys.owns_key(address, key)),
+        Access::with_source(access::chain_source(chain.clone())),
+    )
 }
 
 /// The chain signer's account as an artifact client identity; `None` when

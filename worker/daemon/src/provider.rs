@@ -36,6 +36,8 @@ use crate::verifier::Verifier;
 struct Clock {
     last_heartbeat: u64,
     last_claim_check: u64,
+    /// The cranks' memory (with `keeper`).
+    keeper: keeper::Keeper,
 }
 
 /// A provider daemon.
@@ -107,12 +109,14 @@ impl<C: Chain + 'static> Provider<C> {
             .await
             .map_err(io_err)?;
         let addr = listener.local_addr().map_err(io_err)?;
-        let endpoint = format!("http://{addr}");
+        let scheme = if cfg.tls.is_some() { "https" } else { "http" };
+        let endpoint = format!("{scheme}://{addr}");
         let _ = self.endpoint.set(endpoint.clone());
         let store = self.node.store.clone();
         let stop = self.node.shutdown.clone();
         let config = ServerConfig {
             drain_timeout: Duration::from_secs(2),
+            tls: cfg.tls.clone(),
             ..ServerConfig::default()
         };
         tokio::spawn(async move {
@@ -234,7 +238,9 @@ impl<C: Chain + 'static> Provider<C> {
             }
         }
         if self.node.cfg.keeper {
-            keeper::crank(chain, height).await?;
+            let mut k = self.clock().keeper;
+            k.crank(chain, height).await?;
+            self.clock().keeper = k;
         }
         self.claim(height).await?;
         Ok(())

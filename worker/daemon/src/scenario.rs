@@ -225,6 +225,10 @@ pub struct JobEntry {
     /// Memory (GiB) the job needs on its prover.
     #[serde(default = "d_job_mem")]
     pub memory_gib: u32,
+    /// A private job: its dataset, states and model are served only to its
+    /// trainer, prover and committee members (signed requests).
+    #[serde(default)]
+    pub private: bool,
 }
 
 fn d_model() -> String {

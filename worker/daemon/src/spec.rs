@@ -105,23 +105,29 @@ pub fn engine_job(spec: &JobSpec) -> Result<Job> {
 }
 
 /// The artifact-service endpoint of a `grpc://host:port` (or `http://`)
-/// URI, as the client wants it.
+/// URI, as the client wants it; `grpcs://` (or `https://`) for a server
+/// that speaks TLS.
 pub fn endpoint_of(uri: &str) -> Result<String> {
-    let rest = uri
-        .strip_prefix("grpc://")
-        .or_else(|| uri.strip_prefix("http://"))
-        .ok_or_else(|| {
-            DaemonError::BadJob(format!(
-                "artifact URI {uri:?} must be grpc://HOST:PORT (an Impulse artifact server)"
-            ))
-        })?;
+    let (scheme, rest) = [
+        ("grpc://", "http"),
+        ("http://", "http"),
+        ("grpcs://", "https"),
+        ("https://", "https"),
+    ]
+    .into_iter()
+    .find_map(|(prefix, scheme)| uri.strip_prefix(prefix).map(|rest| (scheme, rest)))
+    .ok_or_else(|| {
+        DaemonError::BadJob(format!(
+            "artifact URI {uri:?} must be grpc://HOST:PORT or grpcs://HOST:PORT (an Impulse artifact server)"
+        ))
+    })?;
     let host = rest.split('/').next().unwrap_or_default();
     if host.is_empty() || !host.contains(':') {
         return Err(DaemonError::BadJob(format!(
             "artifact URI {uri:?} needs a host and a port"
         )));
     }
-    Ok(format!("http://{host}"))
+    Ok(format!("{scheme}://{host}"))
 }
 
 /// The compact build identity committed on chain (at most 128 characters):
@@ -150,6 +156,8 @@ mod tests {
             "http://127.0.0.1:7000"
         );
         assert_eq!(endpoint_of("http://h:1/datasets/x").unwrap(), "http://h:1");
+        assert_eq!(endpoint_of("grpcs://h:1").unwrap(), "https://h:1");
+        assert_eq!(endpoint_of("https://h:1/x").unwrap(), "https://h:1");
         assert!(endpoint_of("ipfs://x").is_err());
         assert!(endpoint_of("grpc://nohost").is_err());
     }

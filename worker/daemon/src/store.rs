@@ -9,15 +9,17 @@
 //! hook of `adversary.rs`): its bytes, or nothing; the leaves are always
 //! the committed ones.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 
 use bytes::Bytes;
 use impulse_artifact::{
-    ArtifactStore, DatasetBlob, ModelBlob, ModelFormat, Phase, Progress, StateBlob, StoreError,
-    Visibility,
+    ArtifactStore, Caller, DatasetBlob, ModelBlob, ModelFormat, Phase, Progress, StateBlob,
+    StoreError, Visibility,
 };
 use impulse_protocol::{Hash, MerkleTree};
+
+use crate::access::Access;
 
 /// One job this worker trains or trained.
 #[derive(Debug)]
@@ -43,10 +45,6 @@ impl JobArtifacts {
 struct Inner {
     jobs: BTreeMap<u64, JobArtifacts>,
     blobs: HashMap<Hash, Bytes>,
-    /// Readers of the private jobs (others are public).
-    job_readers: HashMap<u64, BTreeSet<String>>,
-    /// Readers of the private blobs (others are public).
-    blob_readers: HashMap<Hash, BTreeSet<String>>,
 }
 
 /// Whether a public key owns an address on the chain the daemon runs on
@@ -60,6 +58,8 @@ pub struct NodeStore {
     inner: Arc<RwLock<Inner>>,
     /// `None`: the Cosmos rule (a wasmd chain).
     keys: Option<KeyCheck>,
+    /// Who may read private jobs and their blobs.
+    access: Arc<Access>,
 }
 
 impl std::fmt::Debug for NodeStore {
@@ -67,6 +67,7 @@ impl std::fmt::Debug for NodeStore {
         f.debug_struct("NodeStore")
             .field("inner", &self.inner)
             .field("chain_key_check", &self.keys.is_some())
+            .field("access", &self.access)
             .finish()
     }
 }
@@ -84,32 +85,21 @@ impl NodeStore {
     }
 
     /// A store whose server checks the keys of signed requests with
-    /// `keys` (the chain's `owns_key`) instead of the Cosmos rule.
-    pub fn with_key_check(keys: KeyCheck) -> NodeStore {
+    /// `keys` (the chain's `owns_key`) instead of the Cosmos rule, and
+    /// whose private jobs' readers come from `access`.
+    pub fn with_chain_rules(keys: KeyCheck, access: Access) -> NodeStore {
         NodeStore {
             keys: Some(keys),
+            access: Arc::new(access),
             ..NodeStore::default()
         }
     }
 
-    /// Makes a job private to `readers` (its trainer, prover and committee
-    /// members), or public again with `None`.
-    pub fn set_job_readers(&self, job: u64, readers: Option<BTreeSet<String>>) {
-        let mut inner = self.write();
-        match readers {
-            Some(r) => inner.job_readers.insert(job, r),
-            None => inner.job_readers.remove(&job),
-        };
-    }
-
-    /// Makes a blob (a private job's dataset) private to `readers`, or
-    /// public again with `None`.
-    pub fn set_blob_readers(&self, h: Hash, readers: Option<BTreeSet<String>>) {
-        let mut inner = self.write();
-        match readers {
-            Some(r) => inner.blob_readers.insert(h, r),
-            None => inner.blob_readers.remove(&h),
-        };
+    /// Who may read this store's private jobs and blobs: a private job's
+    /// dataset is guarded or bound here ([`Access::guard_blob`],
+    /// [`Access::bind`]).
+    pub fn access(&self) -> &Access {
+        &self.access
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
@@ -201,6 +191,14 @@ impl NodeStore {
             .unwrap_or_default()
     }
 
+    /// [`StoreError::UnknownJob`] unless the job is held here.
+    fn known(&self, job: u64) -> Result<(), StoreError> {
+        match self.read().jobs.contains_key(&job) {
+            true => Ok(()),
+            false => Err(StoreError::UnknownJob { job }),
+        }
+    }
+
     /// Forgets a job (settled, or re-queued away).
     pub fn drop_job(&self, job: u64) {
         self.write().jobs.remove(&job);
@@ -277,30 +275,27 @@ impl ArtifactStore for NodeStore {
             .ok_or(StoreError::UnknownJob { job })
     }
 
-    /// Public unless made private with [`NodeStore::set_job_readers`]:
-    /// jobs carry no privacy flag on chain (yet), so every job the daemon
-    /// trains is public by default.
+    /// Public unless bound as private ([`Access::bind`]), with the
+    /// readers last read from the chain.
     fn visibility(&self, job: u64) -> Result<Visibility, StoreError> {
-        let inner = self.read();
-        if !inner.jobs.contains_key(&job) {
-            return Err(StoreError::UnknownJob { job });
-        }
-        Ok(match inner.job_readers.get(&job) {
-            Some(readers) => Visibility::Private {
-                readers: readers.clone(),
-            },
-            None => Visibility::Public,
-        })
+        self.known(job)?;
+        Ok(self.access.job_visibility(job))
     }
 
-    /// Public unless made private with [`NodeStore::set_blob_readers`].
+    /// A private job: its readers, read again from the chain when a
+    /// signed caller is not among them.
+    fn may_read(&self, job: u64, caller: Option<&Caller>) -> Result<bool, StoreError> {
+        self.known(job)?;
+        Ok(self.access.may_read_job(job, caller))
+    }
+
+    /// Public unless only private jobs name it ([`Access`]).
     fn dataset_visibility(&self, sha256: &Hash) -> Result<Visibility, StoreError> {
-        Ok(match self.read().blob_readers.get(sha256) {
-            Some(readers) => Visibility::Private {
-                readers: readers.clone(),
-            },
-            None => Visibility::Public,
-        })
+        Ok(self.access.blob_visibility(sha256))
+    }
+
+    fn may_read_dataset(&self, sha256: &Hash, caller: Option<&Caller>) -> Result<bool, StoreError> {
+        Ok(self.access.may_read_blob(sha256, caller))
     }
 
     fn owns_key(&self, address: &str, public_key: &[u8; 33]) -> bool {

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use cosmwasm_std::{Decimal, HexBinary, Uint128};
 use impulse_artifact::{ArtifactClient, ClientConfig};
@@ -100,6 +101,7 @@ pub fn job_spec(
                 VerificationMode::Exact
             },
         },
+        private: j.private,
     })
 }
 
@@ -138,19 +140,22 @@ pub async fn claimable<C: Chain>(c: &C, provider: &str) -> Result<u128> {
     Ok(r.total.u128())
 }
 
-/// Downloads state `L` of a settled job from its prover (checked against
-/// the committed root), decodes it, checks its model hash against the
+/// Downloads state `L` of a settled job from its prover with `client`
+/// (checked against the committed root; a private job's prover serves it
+/// only to a request signed by its trainer, see
+/// [`crate::node::signed_client`]), decodes it, checks its model hash against the
 /// committed one, writes the model as `out/model-job<ID>.safetensors` and,
 /// with a held-out file, measures its loss against the base model's.
 /// `train` is the job's dataset (the engine needs it to build the job); the
 /// base weights are the shipped ones when the job names base weights.
-pub async fn fetch_and_check<C: Chain>(
+pub async fn fetch_and_check<C: Chain + 'static>(
     j: &mkt::JobResponse,
     r: &mkt::RoundResponse,
     train: &Path,
     held: Option<&Path>,
     out: &Path,
-    c: &C,
+    c: &Arc<C>,
+    client: ClientConfig,
 ) -> Result<Value> {
     let root = crate::spec::hash32(
         r.root
@@ -168,11 +173,11 @@ pub async fn fetch_and_check<C: Chain>(
         .prover
         .as_ref()
         .ok_or_else(|| DaemonError::Check(format!("job {} has no prover", j.id)))?;
-    let p = Staking::new(c)
+    let p = Staking::new(&**c)
         .provider(prover.as_str())
         .await
         .ctx(|| "reading the prover's endpoint".into())?;
-    let client = ArtifactClient::connect(&p.endpoint, ClientConfig::default())
+    let client = ArtifactClient::connect(&p.endpoint, client)
         .await
         .ctx(|| format!("connecting to the prover at {}", p.endpoint))?;
     let l = j.spec.hyper.steps;

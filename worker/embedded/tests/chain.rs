@@ -112,6 +112,7 @@ fn spec(now: u64, seed: u64) -> JobSpec {
             committee: 3,
             mode: VerificationMode::Exact,
         },
+        private: false,
     }
 }
 

@@ -43,6 +43,42 @@ pub struct Global {
     /// `human` (default) or `json` (one document on stdout).
     #[arg(long, global = true, value_enum, default_value_t = Output::Human)]
     pub output: Output,
+    /// CA certificates (PEM) to trust for `https://` artifact endpoints
+    /// (providers and trainers that serve with --tls-cert); without it an
+    /// https endpoint is refused (no system roots are built in).
+    #[arg(long, global = true, env = "IMPULSE_TLS_CA", value_name = "FILE")]
+    pub tls_ca: Option<PathBuf>,
+}
+
+/// Serving artifacts over TLS (`impulse worker run`, `impulse job submit`):
+/// the endpoint becomes `https://` (a dataset URI `grpcs://`), and callers
+/// need the CA with --tls-ca.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ServeTls {
+    /// Certificate chain (PEM, leaf first) to serve artifacts over TLS;
+    /// it must name the host callers dial.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+}
+
+impl ServeTls {
+    /// The server's TLS files, checked readable now (not at the first
+    /// connection).
+    pub fn files(&self) -> Result<Option<impulse_artifact::TlsFiles>> {
+        let (Some(cert), Some(key)) = (&self.tls_cert, &self.tls_key) else {
+            return Ok(None);
+        };
+        for p in [cert, key] {
+            read_file(p)?;
+        }
+        Ok(Some(impulse_artifact::TlsFiles {
+            cert_pem: cert.clone(),
+            key_pem: key.clone(),
+        }))
+    }
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -76,6 +112,11 @@ impl Global {
                     .into(),
             )
         })
+    }
+
+    /// The `--tls-ca` certificates, read.
+    pub fn tls_ca(&self) -> Result<Option<Vec<u8>>> {
+        self.tls_ca.as_deref().map(read_file).transpose()
     }
 
     /// Text for people (not JSON).

@@ -7,6 +7,7 @@ use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -18,19 +19,18 @@ use impulse_types::marketplace::{JobResponse, JobState};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-use super::common::{bar, missing, read_file, tempfile_dir, Global};
+use super::common::{bar, missing, read_file, tempfile_dir, Global, ServeTls};
 use crate::amount::parse_amount;
 use crate::assets;
 use crate::error::{io, ChainContext, DaemonError, Result};
 use crate::scenario::JobEntry;
-use crate::store::NodeStore;
 use crate::trainer;
 
 #[derive(Subcommand, Debug)]
 pub enum JobAction {
     /// Submit a fine-tuning job with its budget in escrow, serve its data
     /// and watch it until it ends (exit 0 only when it settles).
-    Submit(SubmitArgs),
+    Submit(Box<SubmitArgs>),
     /// Follow a job: phase changes, the prover's training progress, the
     /// verdict (exit 0 only when it settles).
     Watch {
@@ -102,8 +102,14 @@ pub struct SubmitArgs {
     pub serve: SocketAddr,
     /// Return after submitting; the data must then be served elsewhere
     /// (`impulse serve`), named with --data-uri.
-    #[arg(long, requires = "data_uri")]
+    #[arg(long, requires = "data_uri", conflicts_with = "private")]
     pub detach: bool,
+    /// A private job: the dataset, the states and the model go only to the
+    /// job's prover and committee members (and to you), each request
+    /// signed with the caller's chain key and checked against the job on
+    /// chain. The dataset is served from here, so it cannot be --detach'ed.
+    #[arg(long)]
+    pub private: bool,
     /// grpc://host:port of an `impulse serve` holding the dataset.
     #[arg(long, value_name = "URI")]
     pub data_uri: Option<String>,
@@ -113,6 +119,8 @@ pub struct SubmitArgs {
     /// Longest wait for the job to end (seconds).
     #[arg(long, default_value_t = 1800)]
     pub timeout_secs: u64,
+    #[command(flatten)]
+    pub tls: ServeTls,
 }
 
 impl SubmitArgs {
@@ -137,6 +145,7 @@ impl SubmitArgs {
             max_price: self.max_price,
             budget: None,
             memory_gib: self.memory_gib,
+            private: self.private,
         }
     }
 }
@@ -145,10 +154,10 @@ impl SubmitArgs {
 pub async fn run(g: &Global, action: JobAction) -> Result<ExitCode> {
     let o = g.opts();
     match action {
-        JobAction::Submit(a) => submit(g, a).await,
+        JobAction::Submit(a) => submit(g, *a).await,
         JobAction::Watch { job, timeout_secs } => {
-            let chain = o.reader().await?;
-            let j = watch(g, &*chain, job, Duration::from_secs(timeout_secs)).await?;
+            let chain = signed_or_reader(g).await?;
+            let j = watch(g, &chain, job, Duration::from_secs(timeout_secs)).await?;
             settled_exit(g, &*chain, &j).await
         }
         JobAction::Cancel { job } => {
@@ -177,8 +186,13 @@ pub async fn run(g: &Global, action: JobAction) -> Result<ExitCode> {
             dataset,
             held_out,
         } => {
-            let chain = o.reader().await?;
+            let chain = signed_or_reader(g).await?;
             let j = get_job(&*chain, job).await?;
+            if j.spec.private && g.from.is_none() {
+                return Err(DaemonError::Input(format!(
+                    "job {job} is private: only its trainer may fetch the model; name the trainer's key with --from KEY"
+                )));
+            }
             if j.state != JobState::Settled {
                 return Err(DaemonError::Input(format!(
                     "job {job} is {}, not settled: there is no accepted model to fetch",
@@ -195,7 +209,7 @@ pub async fn run(g: &Global, action: JobAction) -> Result<ExitCode> {
                 Some(p) => Some(PathBuf::from(p)),
                 None => None,
             };
-            let v = fetch_model(&*chain, &j, dataset.as_deref(), held.as_deref(), &out).await?;
+            let v = fetch_model(g, &chain, &j, dataset.as_deref(), held.as_deref(), &out).await?;
             g.print(&v);
             Ok(ExitCode::SUCCESS)
         }
@@ -210,14 +224,15 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf> {
 
 /// Downloads and checks a settled job's model into `out`; `dataset` is
 /// the job's (the shipped training split when absent).
-async fn fetch_model<C: Chain>(
-    chain: &C,
+async fn fetch_model<C: Chain + 'static>(
+    g: &Global,
+    chain: &Arc<C>,
     j: &JobResponse,
     dataset: Option<&Path>,
     held: Option<&Path>,
     out: &Path,
 ) -> Result<serde_json::Value> {
-    let r = Marketplace::new(chain)
+    let r = Marketplace::new(&**chain)
         .round(j.id)
         .await
         .ctx(|| format!("reading the round of job {}", j.id))?;
@@ -226,7 +241,27 @@ async fn fetch_model<C: Chain>(
         Some(p) => p.to_path_buf(),
         None => write(tmp.path(), "train.txt", &trainer::corpus_split().0)?,
     };
-    trainer::fetch_and_check(j, &r, &train, held, out, chain).await
+    let client = client_config(g, chain)?;
+    trainer::fetch_and_check(j, &r, &train, held, out, chain, client).await
+}
+
+/// The deployment's chain signing as `--from` when it is given (a private
+/// job's trainer reads its progress and model with signed requests), else
+/// the read-only handle.
+async fn signed_or_reader(g: &Global) -> Result<Arc<impulse_chain::api::WasmdChain>> {
+    match &g.from {
+        Some(from) => g.opts().chain(from).await,
+        None => g.opts().reader().await,
+    }
+}
+
+/// How the trainer's commands call artifact services: signed with the
+/// chain handle's key, trusting `--tls-ca` for https endpoints.
+fn client_config<C: Chain + 'static>(g: &Global, chain: &Arc<C>) -> Result<ClientConfig> {
+    Ok(ClientConfig {
+        tls_ca_pem: g.tls_ca()?,
+        ..crate::node::signed_client(chain)
+    })
 }
 
 /// Job `job`, or a one-line error when the marketplace has no such job.
@@ -275,8 +310,14 @@ async fn submit(g: &Global, a: SubmitArgs) -> Result<ExitCode> {
     if data.is_empty() {
         return Err(DaemonError::Input("the dataset is empty".into()));
     }
-    let store = NodeStore::new();
-    let data_hash = store.add_blob(Bytes::from(data));
+    // Signed requests checked against the chain's accounts; a private
+    // job's dataset goes to nobody until the job (and so its readers) exists.
+    let store = crate::node::node_store(&chain);
+    let data_hash = impulse_artifact::sha256(&data);
+    if a.private {
+        store.access().guard_blob(data_hash);
+    }
+    store.add_blob(Bytes::from(data));
     let base_hash = store.add_blob(Bytes::from_static(assets::BASE_MODEL));
     let stop = CancellationToken::new();
     let uri = if a.detach {
@@ -290,11 +331,22 @@ async fn submit(g: &Global, a: SubmitArgs) -> Result<ExitCode> {
         let addr = listener
             .local_addr()
             .map_err(|e| DaemonError::Input(e.to_string()))?;
+        let tls = a.tls.files()?;
+        let scheme = if tls.is_some() { "grpcs" } else { "grpc" };
+        let config = ServerConfig {
+            tls,
+            ..ServerConfig::default()
+        };
+        config
+            .validate()
+            .map_err(|e| DaemonError::Input(format!("serving the dataset: {e}")))?;
         let (st, stop) = (store.clone(), stop.clone());
         tokio::spawn(async move {
-            let _ = impulse_artifact::serve(listener, st, ServerConfig::default(), stop).await;
+            if let Err(e) = impulse_artifact::serve(listener, st, config, stop).await {
+                tracing::error!("dataset server: {e}");
+            }
         });
-        format!("grpc://{addr}")
+        format!("{scheme}://{addr}")
     };
     let now = chain.height().await.ctx(|| "reading the height".into())?;
     let spec = trainer::job_spec(
@@ -337,9 +389,11 @@ async fn submit(g: &Global, a: SubmitArgs) -> Result<ExitCode> {
         .attr("wasm", "job_id")
         .and_then(|x| x.parse().ok())
         .ok_or_else(|| DaemonError::Check("SubmitJob returned no job_id".into()))?;
+    store.access().bind(id, a.private, &[data_hash]);
     if human {
         eprintln!(
-            "submitted job {id}: {} steps of {}{}, alpha {}, committee {}, budget {budget}{} (tx {})",
+            "submitted {}job {id}: {} steps of {}{}, alpha {}, committee {}, budget {budget}{} (tx {})",
+            if a.private { "private " } else { "" },
             a.steps,
             a.model,
             if a.lora_rank > 0 { " LoRA" } else { "" },
@@ -358,10 +412,10 @@ async fn submit(g: &Global, a: SubmitArgs) -> Result<ExitCode> {
     if human {
         eprintln!("serving the dataset at {uri} until the job ends");
     }
-    let j = watch(g, &*chain, id, Duration::from_secs(a.timeout_secs)).await?;
+    let j = watch(g, &chain, id, Duration::from_secs(a.timeout_secs)).await?;
     stop.cancel();
     if let (Some(dir), JobState::Settled) = (&a.fetch, j.state) {
-        let v = fetch_model(&*chain, &j, a.dataset.as_deref(), None, dir).await?;
+        let v = fetch_model(g, &chain, &j, a.dataset.as_deref(), None, dir).await?;
         if human {
             eprintln!(
                 "fetched the model: {} (hash matches the commitment)",
@@ -373,22 +427,22 @@ async fn submit(g: &Global, a: SubmitArgs) -> Result<ExitCode> {
 }
 
 /// Follows a job until it reaches a terminal state; narrates on stderr.
-pub async fn watch<C: Chain>(
+pub async fn watch<C: Chain + 'static>(
     g: &Global,
-    chain: &C,
+    chain: &Arc<C>,
     id: u64,
     timeout: Duration,
 ) -> Result<JobResponse> {
     let human = g.human();
     let tty = std::io::stderr().is_terminal();
-    let market = Marketplace::new(chain);
+    let market = Marketplace::new(&**chain);
     let start = Instant::now();
     let mut last: Option<(JobState, u32)> = None;
     let mut last_step = u64::MAX;
     let mut progress: Option<(String, ArtifactClient)> = None;
     let mut failures = 0u32;
     loop {
-        let j = match get_job(chain, id).await {
+        let j = match get_job(&**chain, id).await {
             Ok(j) => {
                 failures = 0;
                 j
@@ -446,10 +500,11 @@ pub async fn watch<C: Chain>(
         if human && j.state == JobState::Assigned {
             if let Some(p) = &j.prover {
                 if progress.as_ref().map(|(a, _)| a.as_str()) != Some(p.as_str()) {
-                    if let Ok(e) = Staking::new(chain).provider(p.as_str()).await {
-                        if let Ok(c) =
-                            ArtifactClient::connect(&e.endpoint, ClientConfig::default()).await
-                        {
+                    if let Ok(e) = Staking::new(&**chain).provider(p.as_str()).await {
+                        // Signed: the progress of a private job is its
+                        // trainer's to read.
+                        let config = client_config(g, chain)?;
+                        if let Ok(c) = ArtifactClient::connect(&e.endpoint, config).await {
                             progress = Some((p.to_string(), c));
                         }
                     }

@@ -1,5 +1,7 @@
 //! `impulse serve`: a standalone artifact server with a dataset and the
-//! shipped base model, for `job submit --detach --data-uri`.
+//! shipped base model, for `job submit --detach --data-uri`. It serves to
+//! anyone (it does not know the job): a private job's dataset is served by
+//! `job submit --private` itself.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

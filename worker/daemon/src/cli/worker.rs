@@ -16,7 +16,7 @@ use serde_json::json;
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio_util::sync::CancellationToken;
 
-use super::common::{bar, one_line, terminated, Global};
+use super::common::{bar, one_line, terminated, Global, ServeTls};
 use crate::adversary::Behaviour;
 use crate::amount::parse_amount;
 use crate::error::{DaemonError, Result};
@@ -63,6 +63,8 @@ pub struct WorkerArgs {
     /// missed heartbeats).
     #[arg(long)]
     pub keeper: bool,
+    #[command(flatten)]
+    pub tls: ServeTls,
 }
 
 /// `impulse worker run`.
@@ -101,6 +103,8 @@ pub async fn run(g: &Global, action: WorkerAction) -> Result<ExitCode> {
         listen: a.listen,
         poll: Duration::from_millis(a.poll_ms.max(50)),
         keeper: a.keeper,
+        tls: a.tls.files()?,
+        tls_ca_pem: g.tls_ca()?,
     };
     let prov = Provider::new(cfg, chain.clone(), Some(tx), stop.clone())?;
     let endpoint = prov.serve().await?;

@@ -42,6 +42,8 @@ pub(super) struct Demo<'o, C: Chain> {
     pub start: Instant,
     pub trainer: Arc<Recorded<C>>,
     pub keeper: Arc<Recorded<C>>,
+    /// The keeper's memory between passes.
+    pub cranks: crate::keeper::Keeper,
     pub d: Deployment,
     pub start_height: u64,
     pub nar: Narrator,
@@ -61,6 +63,8 @@ pub(super) struct Demo<'o, C: Chain> {
 
 /// What the trainer serves: the corpus split and the shipped base model.
 struct TrainerData {
+    /// The trainer's store (binds private jobs to their dataset).
+    store: NodeStore,
     train: Vec<u8>,
     held_out: Vec<u8>,
     train_hash: Hash,
@@ -119,7 +123,9 @@ impl<'o, C: Chain + 'static> Demo<'o, C> {
         let mut nar = Narrator::new(start, opts.narrate);
         nar.say(start_height, net.info.clone());
         let stop = CancellationToken::new();
-        let data = serve_trainer_data(crate::node::node_store(&trainer), stop.clone()).await?;
+        let private = opts.scenario.jobs.iter().any(|j| j.private);
+        let store = crate::node::node_store(&trainer);
+        let data = serve_trainer_data(store, private, stop.clone()).await?;
         let (tx, events) = tokio::sync::mpsc::unbounded_channel();
         let s = &opts.scenario;
         let mut providers = Vec::new();
@@ -138,6 +144,8 @@ impl<'o, C: Chain + 'static> Demo<'o, C> {
                 data_dir: work.join(&p.name),
                 listen: "127.0.0.1:0".parse().expect("addr"),
                 poll: Duration::from_millis(s.block_ms.max(100)),
+                tls: None,
+                tls_ca_pem: None,
                 keeper: false,
             };
             let prov = Provider::new(cfg, signer(&p.name)?, Some(tx.clone()), stop.clone())?;
@@ -166,6 +174,7 @@ impl<'o, C: Chain + 'static> Demo<'o, C> {
             opts,
             start,
             keeper,
+            cranks: Default::default(),
             trainer,
             d,
             start_height,
@@ -223,6 +232,7 @@ impl<'o, C: Chain + 'static> Demo<'o, C> {
                 .attr("wasm", "job_id")
                 .and_then(|x| x.parse().ok())
                 .ok_or_else(|| DaemonError::Check("SubmitJob returned no job_id".into()))?;
+            data.store.access().bind(id, j.private, &[data.train_hash]);
             let job = market.job(id).await.ctx(|| "reading the job".into())?;
             let placed = match &job.prover {
                 Some(p) => format!("assigned to {}", self.name_of(p.as_str())),
@@ -231,7 +241,8 @@ impl<'o, C: Chain + 'static> Demo<'o, C> {
             self.nar.say(
                 out.height,
                 format!(
-                    "trainer: submitted job {id} ({}: {} steps of {}{}, alpha {}, committee {}), budget {budget} uimp; {placed}",
+                    "trainer: submitted {}job {id} ({}: {} steps of {}{}, alpha {}, committee {}), budget {budget} uimp; {placed}",
+                    if j.private { "private " } else { "" },
                     j.name,
                     j.steps,
                     j.model,
@@ -386,7 +397,8 @@ impl<'o, C: Chain + 'static> Demo<'o, C> {
     ) {
         let id = j.id;
         let out = &self.opts.out;
-        let checked = fetch_and_check(j, r, train, Some(held), out, &*self.trainer).await;
+        let client = crate::node::signed_client(&self.trainer);
+        let checked = fetch_and_check(j, r, train, Some(held), out, &self.trainer, client).await;
         let h = height_now(&*self.trainer).await;
         match checked {
             Ok(v) => {
@@ -476,10 +488,19 @@ impl<'o, C: Chain + 'static> Demo<'o, C> {
 
 /// Serves the corpus's training split and the shipped base model on
 /// loopback from `store` (which checks signed requests against the chain's
-/// accounts) until `stop`.
-async fn serve_trainer_data(store: NodeStore, stop: CancellationToken) -> Result<TrainerData> {
+/// accounts) until `stop`. With `private` (a private job will name it) the
+/// split is served to nobody until a job binds it.
+async fn serve_trainer_data(
+    store: NodeStore,
+    private: bool,
+    stop: CancellationToken,
+) -> Result<TrainerData> {
     let (train, held_out) = corpus_split();
-    let train_hash = store.add_blob(Bytes::from(train.clone()));
+    let train_hash = impulse_artifact::sha256(&train);
+    if private {
+        store.access().guard_blob(train_hash);
+    }
+    store.add_blob(Bytes::from(train.clone()));
     let base_hash = store.add_blob(Bytes::from_static(assets::BASE_MODEL));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -487,10 +508,12 @@ async fn serve_trainer_data(store: NodeStore, stop: CancellationToken) -> Result
     let addr = listener
         .local_addr()
         .map_err(|e| DaemonError::Input(e.to_string()))?;
+    let served = store.clone();
     tokio::spawn(async move {
-        let _ = impulse_artifact::serve(listener, store, ServerConfig::default(), stop).await;
+        let _ = impulse_artifact::serve(listener, served, ServerConfig::default(), stop).await;
     });
     Ok(TrainerData {
+        store,
         train,
         held_out,
         train_hash,

@@ -105,7 +105,7 @@ pub(in crate::demo) async fn watch<C: Chain + 'static>(
 
 /// One pass of the keeper's cranks, narrated.
 async fn crank<C: Chain + 'static>(demo: &mut Demo<'_, C>, h: u64) -> Result<()> {
-    let cr = crate::keeper::crank(&*demo.keeper, h).await?;
+    let cr = demo.cranks.crank(&*demo.keeper, h).await?;
     if cr.timeouts {
         demo.nar.say(h, "keeper: processed passed deadlines".into());
     }
