@@ -171,4 +171,33 @@ mod tests {
         }
         walk(&Cli::command(), "");
     }
+
+    fn parse(args: &str) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("impulse").chain(args.split_whitespace()))
+    }
+
+    #[test]
+    fn tls_and_private_flags_are_checked_before_anything_runs() {
+        // A certificate without its key (and the other way round).
+        let e = parse("worker run --tls-cert c.pem").unwrap_err();
+        assert_eq!(e.kind(), clap::error::ErrorKind::MissingRequiredArgument);
+        let e = parse("job submit --tls-key k.pem").unwrap_err();
+        assert_eq!(e.kind(), clap::error::ErrorKind::MissingRequiredArgument);
+        // A private job's dataset is served by `job submit` itself.
+        let e = parse("job submit --private --detach --data-uri grpc://h:1").unwrap_err();
+        assert_eq!(e.kind(), clap::error::ErrorKind::ArgumentConflict);
+        assert!(parse("job submit --private --tls-cert c.pem --tls-key k.pem").is_ok());
+        assert!(parse("--tls-ca ca.pem worker run --tls-cert c.pem --tls-key k.pem").is_ok());
+    }
+
+    #[test]
+    fn unreadable_tls_files_are_one_clear_error() {
+        let tls = common::ServeTls {
+            tls_cert: Some("/nonexistent/cert.pem".into()),
+            tls_key: Some("/nonexistent/key.pem".into()),
+        };
+        let e = tls.files().unwrap_err().to_string();
+        assert!(e.contains("/nonexistent/cert.pem"), "{e}");
+        assert_eq!(common::ServeTls::default().files().unwrap(), None);
+    }
 }
