@@ -28,13 +28,13 @@ fn fraud_slash(stake: u128) -> u128 {
 fn fraud_share_each(slashed: u128, honest: u128) -> u128 {
     (slashed - slashed / 2) / honest
 }
-/// A benign fault's slash: 5% of the cost, at least the floor
-/// (`min_benign_slash`, 1 IMP by default).
+/// A benign fault's slash at the default parameters: the protocol's rule
+/// (`impulse_protocol::penalty`), as the staking contract applies it.
 fn benign_slash(cost: u128) -> u128 {
-    let floor = impulse_types::staking::StakingParams::default()
-        .min_benign_slash
-        .u128();
-    (cost * 5).div_ceil(100).max(floor)
+    let p = impulse_types::staking::StakingParams::default();
+    impulse_protocol::penalty::benign_slash(cost.into(), p.slash_benign, p.min_benign_slash)
+        .unwrap()
+        .u128()
 }
 
 fn num(v: &Value) -> u128 {
