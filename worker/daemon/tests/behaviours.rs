@@ -6,17 +6,14 @@
 //! report: who is slashed, by exactly how much, who is banned, re-queues,
 //! payouts, heartbeat faults, and the conservation invariant.
 //!
-//! The runs take turns (one `SERIAL` lock): they poll on block-sized timers
-//! and would fight over the CPU cores if they ran at once.
+//! The runs take turns (`common::run_scenario`): they poll on block-sized
+//! timers and would fight over the CPU cores if they ran at once.
 
-use std::path::PathBuf;
+mod common;
 
 use impulse_daemon::adversary::CheatSteps;
-use impulse_daemon::demo::{self, DemoOptions};
 use impulse_daemon::scenario::Scenario;
 use serde_json::Value;
-
-static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Protocol constants (protocol.md §2): fraud takes 75% of the stake (rounded
 /// up), half of it is burned (rounded down) and the rest is shared equally by
@@ -77,11 +74,7 @@ impl Run {
     }
 
     fn said(&self, text: &str) -> bool {
-        self.report["narration"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|l| l["text"].as_str().is_some_and(|t| t.contains(text)))
+        common::said(&self.report, text)
     }
 
     fn price_of(&self, name: &str) -> u128 {
@@ -187,11 +180,7 @@ async fn run(behaviour: &str) -> Run {
 /// Runs `scenarios/behaviours/<file>.toml`, which has a provider that
 /// behaves as `behaviour`.
 async fn run_file(file: &str, behaviour: &str) -> Run {
-    let _turn = SERIAL.lock().await;
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("scenarios/behaviours")
-        .join(format!("{file}.toml"));
-    let scenario = Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let (path, scenario) = common::behaviour_scenario(file);
     assert!(
         scenario
             .providers
@@ -199,23 +188,7 @@ async fn run_file(file: &str, behaviour: &str) -> Run {
             .any(|p| p.behaviour.as_str() == behaviour),
         "the {behaviour} scenario has a provider that behaves so"
     );
-    let out = tempfile::tempdir().unwrap();
-    let report = demo::run(DemoOptions {
-        scenario: scenario.clone(),
-        source: path.display().to_string(),
-        out: out.path().to_path_buf(),
-        narrate: true,
-    })
-    .await
-    .unwrap_or_else(|e| panic!("{behaviour}: {e}"));
-    // The typed report, read here as the JSON of report.json.
-    let report = serde_json::to_value(report).unwrap();
-    eprintln!(
-        "== {behaviour}: {} s of wall time, blocks {} -> {}",
-        report["wall_secs"], report["chain"]["start_height"], report["chain"]["end_height"]
-    );
-    assert_eq!(report["invariant"]["held"], true, "{}", report["invariant"]);
-    assert!(report["invariant"]["checks"].as_u64().unwrap() > 5);
+    let report = common::run_scenario(scenario.clone(), &path, behaviour).await;
     Run { scenario, report }
 }
 

@@ -16,6 +16,8 @@
 //! Through the daemons (members really replaying a private job):
 //! `private_job_settles_with_its_members_reading_everything`.
 
+mod common;
+
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -31,9 +33,6 @@ use impulse_types::{Backend, Capacity};
 use tokio_util::sync::CancellationToken;
 
 const PROVIDERS: [&str; 5] = ["p0", "p1", "p2", "p3", "p4"];
-
-/// The daemon runs take turns: they poll on block-sized timers.
-static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Serves `store` on a free loopback port until `stop`; the endpoint.
 async fn serve(store: NodeStore, stop: &CancellationToken) -> String {
@@ -182,27 +181,15 @@ async fn a_private_jobs_data_goes_to_its_prover_committee_and_trainer_only() {
         assert_eq!(got, data, "{name}");
     }
     let endpoint = data_uri.replace("grpc", "http");
-    denied(
-        client(&endpoint, Some(&outsider))
-            .await
-            .fetch_dataset(&data_hash)
-            .await,
-        "a registered provider not on the job",
-    );
-    denied(
-        client(&endpoint, Some(&stranger))
-            .await
-            .fetch_dataset(&data_hash)
-            .await,
-        "an account that is not a provider",
-    );
-    denied(
-        client(&endpoint, None)
-            .await
-            .fetch_dataset(&data_hash)
-            .await,
-        "an unsigned caller",
-    );
+    let others = [
+        ("a registered provider not on the job", Some(&outsider)),
+        ("an account that is not a provider", Some(&stranger)),
+        ("an unsigned caller", None),
+    ];
+    for (who, c) in others {
+        let c = client(&endpoint, c).await;
+        denied(c.fetch_dataset(&data_hash).await, who);
+    }
     let base = client(&endpoint, None)
         .await
         .fetch_dataset(&base_hash)
@@ -238,11 +225,7 @@ async fn a_private_jobs_data_goes_to_its_prover_committee_and_trainer_only() {
         .await
         .expect("the trainer follows its job");
     assert_eq!(progress.total_steps, 2);
-    for (who, c) in [
-        ("a registered provider not on the job", Some(&outsider)),
-        ("an account that is not a provider", Some(&stranger)),
-        ("an unsigned caller", None),
-    ] {
+    for (who, c) in others {
         let c = client(&pendpoint, c).await;
         denied(c.fetch_state(id, 1, &root).await, who);
         denied(c.progress(id).await, who);
@@ -253,31 +236,10 @@ async fn a_private_jobs_data_goes_to_its_prover_committee_and_trainer_only() {
 /// Runs the `honest` behaviour scenario changed by `vary`; the report as
 /// JSON (what report.json holds).
 async fn run_honest(name: &str, vary: impl FnOnce(&mut JobEntry)) -> serde_json::Value {
-    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("scenarios/behaviours/honest.toml");
-    let mut scenario = impulse_daemon::scenario::Scenario::load(&path).unwrap();
+    let (path, mut scenario) = common::behaviour_scenario("honest");
     scenario.name = name.into();
     vary(&mut scenario.jobs[0]);
-    let out = tempfile::tempdir().unwrap();
-    let report = demo::run(demo::DemoOptions {
-        scenario,
-        source: path.display().to_string(),
-        out: out.path().to_path_buf(),
-        narrate: true,
-    })
-    .await
-    .unwrap_or_else(|e| panic!("{name}: {e}"));
-    let report = serde_json::to_value(report).unwrap();
-    assert_eq!(report["invariant"]["held"], true, "{}", report["invariant"]);
-    report
-}
-
-fn said(report: &serde_json::Value, text: &str) -> bool {
-    report["narration"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|l| l["text"].as_str().is_some_and(|t| t.contains(text)))
+    common::run_scenario(scenario, &path, name).await
 }
 
 /// Settled at the first attempt, every member revealed, and the trainer's
@@ -303,14 +265,13 @@ fn check_settled_first_time(report: &serde_json::Value) {
 /// final model (signed) and it matches the commitment.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn private_job_settles_with_its_members_reading_everything() {
-    let _turn = SERIAL.lock().await;
     let report = run_honest("private", |j| j.private = true).await;
     assert!(
-        said(&report, "submitted private job"),
+        common::said(&report, "submitted private job"),
         "the narration says so"
     );
     assert!(
-        !said(&report, "cannot fetch state"),
+        !common::said(&report, "cannot fetch state"),
         "no member was refused a state"
     );
     check_settled_first_time(&report);
@@ -321,7 +282,6 @@ async fn private_job_settles_with_its_members_reading_everything() {
 /// the served state `L`, and the job settles.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn tolerance_mode_settles_an_honest_job_through_the_daemons() {
-    let _turn = SERIAL.lock().await;
     let report = run_honest("tolerance", |j| j.mode = "tolerance".into()).await;
     check_settled_first_time(&report);
 }
