@@ -154,6 +154,7 @@ pub fn round(deps: Deps, job_id: u64) -> Result<RoundResponse, ContractError> {
         final_model_hash: r.final_model_hash,
         build_identity: r.build_identity,
         seed: r.seed,
+        seed_entropy: r.seed_entropy,
         challenged_steps: steps,
         opened: r.opened,
         phase_deadline: job.phase_deadline,

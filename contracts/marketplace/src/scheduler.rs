@@ -264,6 +264,7 @@ pub fn try_match(
             final_model_hash: None,
             build_identity: None,
             seed: None,
+            seed_entropy: None,
             challenged: 0,
             opened: 0,
         },

@@ -78,6 +78,9 @@ pub struct Round {
     pub final_model_hash: Option<HexBinary>,
     pub build_identity: Option<String>,
     pub seed: Option<HexBinary>,
+    /// The entropy the seed took (`challenge_seed`'s last input).
+    #[serde(default)]
+    pub seed_entropy: Option<HexBinary>,
     pub challenged: u32,
     pub opened: u32,
 }

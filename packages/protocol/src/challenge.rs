@@ -28,15 +28,17 @@ pub fn secret_commitment(secret: &Hash) -> Hash {
 }
 
 /// The challenge seed: `SHA-256(SEED_TAG || root || job_id (u64 BE) ||
-/// n (u32 BE) || secret_1 .. secret_n || fallback)` where the secrets are the
-/// revealed ones in committee order and `fallback` (32 bytes) is present only
-/// when no secret was revealed (the contract's entropy chain then).
-pub fn challenge_seed(
-    root: &Hash,
-    job_id: u64,
-    secrets: &[Hash],
-    fallback_entropy: Option<&Hash>,
-) -> Hash {
+/// n (u32 BE) || secret_1 .. secret_n || entropy)` where the secrets are the
+/// revealed ones in committee order and `entropy` (32 bytes) is the
+/// contract's entropy chain in the block that fixes the seed (the last
+/// reveal, or the window's close).
+///
+/// The entropy is what keeps the last revealer from knowing the challenge
+/// before it acts: with the secrets alone it could compute the seed once
+/// the others had revealed, and choose between that challenge and the one
+/// without its secret (by withholding it). The chain's value depends on the
+/// time of the block its transaction lands in, which no sender knows.
+pub fn challenge_seed(root: &Hash, job_id: u64, secrets: &[Hash], entropy: &Hash) -> Hash {
     let mut h = Sha256::new();
     h.update(SEED_TAG);
     h.update(root);
@@ -45,11 +47,7 @@ pub fn challenge_seed(
     for s in secrets {
         h.update(s);
     }
-    if secrets.is_empty() {
-        if let Some(f) = fallback_entropy {
-            h.update(f);
-        }
-    }
+    h.update(entropy);
     h.finalize().into()
 }
 

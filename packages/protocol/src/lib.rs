@@ -119,16 +119,17 @@ mod tests {
     fn seeds_and_commitments_bind_every_input() {
         let root = [1u8; 32];
         let s = [[2u8; 32], [3u8; 32]];
-        let base = challenge_seed(&root, 9, &s, None);
-        assert_ne!(base, challenge_seed(&[4u8; 32], 9, &s, None));
-        assert_ne!(base, challenge_seed(&root, 10, &s, None));
-        assert_ne!(base, challenge_seed(&root, 9, &s[..1], None));
-        assert_ne!(base, challenge_seed(&root, 9, &[s[1], s[0]], None));
-        // fallback only counts when nobody revealed
-        assert_eq!(base, challenge_seed(&root, 9, &s, Some(&[5u8; 32])));
+        let e = [5u8; 32];
+        let base = challenge_seed(&root, 9, &s, &e);
+        assert_ne!(base, challenge_seed(&[4u8; 32], 9, &s, &e));
+        assert_ne!(base, challenge_seed(&root, 10, &s, &e));
+        assert_ne!(base, challenge_seed(&root, 9, &s[..1], &e));
+        assert_ne!(base, challenge_seed(&root, 9, &[s[1], s[0]], &e));
+        // the entropy always counts: the secrets alone do not give the seed
+        assert_ne!(base, challenge_seed(&root, 9, &s, &[6u8; 32]));
         assert_ne!(
-            challenge_seed(&root, 9, &[], Some(&[5u8; 32])),
-            challenge_seed(&root, 9, &[], Some(&[6u8; 32]))
+            challenge_seed(&root, 9, &[], &e),
+            challenge_seed(&root, 9, &[], &[6u8; 32])
         );
         assert_ne!(secret_commitment(&[1u8; 32]), secret_commitment(&[2u8; 32]));
         let hs = [[8u8; 32]];

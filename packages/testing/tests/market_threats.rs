@@ -274,7 +274,14 @@ fn grinding_the_commitment_cannot_choose_the_challenge() {
             secret_commitment(sec)
         );
     }
-    let seed = challenge_seed(&run.root(), id, &secrets, None);
+    let entropy: [u8; 32] = r
+        .seed_entropy
+        .as_ref()
+        .unwrap()
+        .as_slice()
+        .try_into()
+        .unwrap();
+    let seed = challenge_seed(&run.root(), id, &secrets, &entropy);
     assert_eq!(r.seed.as_ref().unwrap().as_slice(), seed);
     let p = s.market_params();
     let alpha = Decimal::percent(10).atomics().u128();
@@ -285,7 +292,12 @@ fn grinding_the_commitment_cannot_choose_the_challenge() {
     // the prover's best grinding: every alternative root gives a challenge
     // it cannot predict without the secrets; with other secrets the same
     // root is challenged elsewhere.
-    let other = challenge_seed(&run.root(), id, &[[1u8; 32], [2u8; 32], [3u8; 32]], None);
+    let other = challenge_seed(
+        &run.root(),
+        id,
+        &[[1u8; 32], [2u8; 32], [3u8; 32]],
+        &entropy,
+    );
     assert_ne!(challenged_steps(&other, L, alpha, 4096), r.challenged_steps);
 }
 

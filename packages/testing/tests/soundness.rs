@@ -132,6 +132,36 @@ fn the_root_waits_for_the_committee_secrets() {
     assert_eq!(stakes, after, "an honest committee member was penalised");
 }
 
+/// Finding 2, the last revealer: once the others had revealed, the last
+/// member knew every secret, so it knew the challenge before it chose to
+/// reveal or to withhold (and be slashed): for a forger's Sybil, a second
+/// draw worth `p (1 - p)` of the prover's stake, about what the Sybil's
+/// slash costs at the minimum stakes. The seed now also takes the
+/// contract's entropy in the block the last reveal lands in: the same
+/// secrets and root give another challenge a block later, so what the
+/// member knows before it acts does not fix the challenge.
+#[test]
+fn the_last_revealer_cannot_know_the_challenge_before_it_reveals() {
+    let seed_when = |delay: u64| {
+        let (mut s, id) = with_job(2, 5, 3);
+        let run = Run::honest(3, 20);
+        s.commit_round(id, &run).must(&s);
+        s.reveal_secrets(id, &[0, 1]).unwrap();
+        s.advance(delay);
+        s.reveal_secrets(id, &[2]).unwrap();
+        let r = s.round(id);
+        assert_eq!(r.state, JobState::Challenged, "every secret revealed");
+        (r.seed.unwrap(), r.challenged_steps)
+    };
+    let (seed_a, steps_a) = seed_when(1);
+    let (seed_b, steps_b) = seed_when(2);
+    assert_ne!(
+        seed_a, seed_b,
+        "the same secrets and root gave the same seed: the last revealer knew it before acting"
+    );
+    eprintln!("challenged with the last reveal at +1 block: {steps_a:?}, at +2: {steps_b:?}");
+}
+
 /// Finding 3: two Sybils on a committee of three rubber-stamp a forged job.
 /// The honest dissent must stop the job from settling, and the honest
 /// dissenter must not be slashed.
@@ -145,8 +175,10 @@ fn an_honest_minority_stops_a_forged_job() {
         .submit(&trainer, &default_spec(s.height(), 20, 5))
         .unwrap();
     assert_eq!(s.job(id).prover.as_ref(), Some(&provers[0]));
-    // More honest verifiers join after the assignment.
-    for i in 0..8 {
+    // More honest verifiers join after the assignment: enough that the
+    // escalation finds 7 fresh ones within its draw retries (the draw is
+    // with replacement over every verifier, the excluded ones included).
+    for i in 0..20 {
         s.provider_node(&format!("late{i}"), 300_000_000, Backend::Cpu, 10);
     }
     let committee = members(&s, id);

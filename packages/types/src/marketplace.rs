@@ -505,6 +505,11 @@ pub struct RoundResponse {
     pub final_model_hash: Option<HexBinary>,
     pub build_identity: Option<String>,
     pub seed: Option<HexBinary>,
+    /// The contract's entropy the seed took in the block that fixed it:
+    /// with the root and the revealed secrets, anyone recomputes the seed
+    /// (`impulse_protocol::challenge_seed`).
+    #[serde(default)]
+    pub seed_entropy: Option<HexBinary>,
     /// Challenged steps, ascending; empty until the seed exists.
     pub challenged_steps: Vec<u64>,
     /// How many of them the prover has opened.

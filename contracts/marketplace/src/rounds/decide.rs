@@ -261,6 +261,7 @@ fn new_committee(
         committee: Round::fresh_committee(fresh.clone()),
         secrets_due: Some(due),
         seed: None,
+        seed_entropy: None,
         challenged: 0,
         opened: 0,
         ..round.clone()

@@ -237,17 +237,10 @@ pub fn start_challenge(
     for s in &secrets {
         mix_entropy(deps.storage, env, b"secret", s)?;
     }
-    let fallback = if secrets.is_empty() {
-        Some(mix_entropy(
-            deps.storage,
-            env,
-            b"fallback",
-            &job.id.to_be_bytes(),
-        )?)
-    } else {
-        None
-    };
-    let seed = challenge_seed(&root, job.id, &secrets, fallback.as_ref());
+    // Always mixed in: the last revealer cannot compute the seed before its
+    // reveal lands (impulse_protocol::challenge_seed).
+    let entropy = mix_entropy(deps.storage, env, b"seed", &job.id.to_be_bytes())?;
+    let seed = challenge_seed(&root, job.id, &secrets, &entropy);
     let steps = challenged_steps(
         &seed,
         job.spec.hyper.steps,
@@ -255,6 +248,7 @@ pub fn start_challenge(
         config.params.max_challenges as usize,
     );
     round.seed = Some(HexBinary::from(seed.to_vec()));
+    round.seed_entropy = Some(HexBinary::from(entropy.to_vec()));
     round.challenged = steps.len() as u32;
     CHALLENGES.save(deps.storage, job.id, &steps)?;
     let revealed: Vec<Addr> = round
