@@ -1,12 +1,12 @@
 //! Queries: anyone can read a provider's record and score at the current
 //! block (protocol.md section 3). Lists are paginated and capped.
 
-use cosmwasm_std::{Addr, Deps, Env, Order};
-use cw_storage_plus::Bound;
-use impulse_types::common::page_limit;
+use cosmwasm_std::{Addr, Deps, Env};
 use impulse_types::reputation::{
     ConfigResponse, ReputationParams, ReputationResponse, ReputationsResponse, ScoreResponse,
 };
+
+use impulse_governance::addr_page;
 
 use crate::error::ContractError;
 use crate::governance::validate_addr;
@@ -69,23 +69,15 @@ pub fn reputations(
     start_after: Option<String>,
     limit: Option<u32>,
 ) -> Result<ReputationsResponse, ContractError> {
-    let start = start_after
-        .map(|a| validate_addr(deps.api, &a))
-        .transpose()?;
     let params = CONFIG.load(deps.storage)?.params;
     let height = env.block.height;
-    let records = RECORDS
-        .range(
-            deps.storage,
-            start.as_ref().map(Bound::exclusive),
-            None,
-            Order::Ascending,
-        )
-        .take(page_limit(limit))
-        .map(|item| {
-            let (addr, record) = item?;
-            view(addr, &record, &params, height)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let records = addr_page(
+        deps.storage,
+        deps.api,
+        &RECORDS,
+        start_after,
+        limit,
+        |addr, record| view(addr, &record, &params, height),
+    )?;
     Ok(ReputationsResponse { records })
 }

@@ -1,12 +1,12 @@
 //! Queries. Unbonding amounts are shown as of the current block (releases
 //! accrued), so what a query says is what `Claim` would pay.
 
-use cosmwasm_std::{Addr, Deps, Env, Order, Uint128};
-use cw_storage_plus::Bound;
-use impulse_types::common::page_limit;
+use cosmwasm_std::{Addr, Deps, Env, Uint128};
 use impulse_types::staking::{
     ConfigResponse, ProviderResponse, ProvidersResponse, TotalsResponse, UnbondingResponse,
 };
+
+use impulse_governance::addr_page;
 
 use crate::error::ContractError;
 use crate::governance::validate_addr;
@@ -78,22 +78,14 @@ pub fn providers(
     start_after: Option<String>,
     limit: Option<u32>,
 ) -> Result<ProvidersResponse, ContractError> {
-    let start = start_after
-        .map(|a| validate_addr(deps.api, &a))
-        .transpose()?;
-    let providers = PROVIDERS
-        .range(
-            deps.storage,
-            start.as_ref().map(Bound::exclusive),
-            None,
-            Order::Ascending,
-        )
-        .take(page_limit(limit))
-        .map(|item| {
-            let (addr, p) = item?;
-            to_response(deps, &env, addr, p)
-        })
-        .collect::<Result<_, _>>()?;
+    let providers = addr_page(
+        deps.storage,
+        deps.api,
+        &PROVIDERS,
+        start_after,
+        limit,
+        |addr, p| to_response(deps, &env, addr, p),
+    )?;
     Ok(ProvidersResponse { providers })
 }
 

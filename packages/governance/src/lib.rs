@@ -168,6 +168,37 @@ pub fn validate_addr(api: &dyn Api, address: &str) -> Result<Addr, GovError> {
         })
 }
 
+/// One page of a map keyed by address, in address order: the entries after
+/// `start_after` (validated), at most [`impulse_types::common::page_limit`] of
+/// them, each turned into its response by `view`. What every "list by
+/// address" query of the contracts does.
+pub fn addr_page<T, R, E>(
+    storage: &dyn cosmwasm_std::Storage,
+    api: &dyn Api,
+    map: &cw_storage_plus::Map<&Addr, T>,
+    start_after: Option<String>,
+    limit: Option<u32>,
+    mut view: impl FnMut(Addr, T) -> Result<R, E>,
+) -> Result<Vec<R>, E>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned,
+    E: From<GovError> + From<cosmwasm_std::StdError>,
+{
+    let start = start_after.map(|a| validate_addr(api, &a)).transpose()?;
+    map.range(
+        storage,
+        start.as_ref().map(cw_storage_plus::Bound::exclusive),
+        None,
+        cosmwasm_std::Order::Ascending,
+    )
+    .take(impulse_types::common::page_limit(limit))
+    .map(|item| {
+        let (addr, value) = item?;
+        view(addr, value)
+    })
+    .collect()
+}
+
 /// [`validate_addr`] of an optional address.
 pub fn validate_opt(api: &dyn Api, address: Option<&str>) -> Result<Option<Addr>, GovError> {
     address.map(|a| validate_addr(api, a)).transpose()
