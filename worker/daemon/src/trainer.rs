@@ -140,6 +140,13 @@ pub async fn claimable<C: Chain>(c: &C, provider: &str) -> Result<u128> {
     Ok(r.total.u128())
 }
 
+/// A hash the prover committed on chain for `job` (`what`: the root, the
+/// final model hash), as 32 bytes.
+fn committed_hash(h: Option<&HexBinary>, job: u64, what: &str) -> Result<Hash> {
+    let h = h.ok_or_else(|| DaemonError::Check(format!("job {job} has no committed {what}")))?;
+    crate::spec::hash32(h, what)
+}
+
 /// Downloads state `L` of a settled job from its prover with `client`
 /// (checked against the committed root; a private job's prover serves it
 /// only to a request signed by its trainer, see
@@ -157,18 +164,8 @@ pub async fn fetch_and_check<C: Chain + 'static>(
     c: &Arc<C>,
     client: ClientConfig,
 ) -> Result<Value> {
-    let root = crate::spec::hash32(
-        r.root
-            .as_ref()
-            .ok_or_else(|| DaemonError::Check(format!("job {} has no committed root", j.id)))?,
-        "root",
-    )?;
-    let committed = crate::spec::hash32(
-        r.final_model_hash
-            .as_ref()
-            .ok_or_else(|| DaemonError::Check(format!("job {} has no model hash", j.id)))?,
-        "final model hash",
-    )?;
+    let root = committed_hash(r.root.as_ref(), j.id, "root")?;
+    let committed = committed_hash(r.final_model_hash.as_ref(), j.id, "final model hash")?;
     let prover = j
         .prover
         .as_ref()

@@ -161,22 +161,17 @@ impl Run {
     }
 }
 
+/// A marketplace query through the `Chain` interface.
+async fn market<T: serde::de::DeserializeOwned>(c: &EmbeddedSigner, msg: mkt::QueryMsg) -> T {
+    c.query(&c.deployment().marketplace, &msg).await.unwrap()
+}
+
 async fn job(c: &EmbeddedSigner, id: u64) -> JobResponse {
-    c.query(
-        &c.deployment().marketplace,
-        &mkt::QueryMsg::Job { job_id: id },
-    )
-    .await
-    .unwrap()
+    market(c, mkt::QueryMsg::Job { job_id: id }).await
 }
 
 async fn round(c: &EmbeddedSigner, id: u64) -> RoundResponse {
-    c.query(
-        &c.deployment().marketplace,
-        &mkt::QueryMsg::Round { job_id: id },
-    )
-    .await
-    .unwrap()
+    market(c, mkt::QueryMsg::Round { job_id: id }).await
 }
 
 fn moved_to(out: &TxOutcome, id: u64, to: JobState) -> bool {
