@@ -37,9 +37,18 @@ async fn the_default_scenario_settles_slashes_and_pays() {
     s.jobs[1].committee = 5;
     let out = tempfile::tempdir().unwrap();
     let r = run(s, out.path()).await;
-    let written: Report =
-        serde_json::from_slice(&std::fs::read(out.path().join("report.json")).unwrap()).unwrap();
-    assert_eq!(written, r, "report.json is the report");
+    // report.json is the report: its text is what the report serializes to
+    // (compared as text: serde_json parses some f64 one ulp off without its
+    // `float_roundtrip` feature, e.g. a held-out loss of 1.9411802291870117),
+    // and it reads back as a report.
+    let text = std::fs::read_to_string(out.path().join("report.json")).unwrap();
+    assert_eq!(
+        text,
+        serde_json::to_string_pretty(&r).unwrap(),
+        "report.json is the report"
+    );
+    let written: Report = serde_json::from_str(&text).unwrap();
+    assert_eq!(written.jobs.len(), r.jobs.len());
     let html = std::fs::read_to_string(out.path().join("index.html")).unwrap();
     assert!(html.contains("<svg"));
     assert!(r.invariant.held, "{:?}", r.invariant);
