@@ -2,9 +2,9 @@
 //! (docs/protocol.md §10): its trainer, its prover and every member of its
 //! committee, earlier escalation levels included. The rule is [`readers`],
 //! here once; the trainer's dataset server and every provider's artifact
-//! server apply it through the [`Access`] table of their
-//! [`crate::store::NodeStore`], after the artifact service has checked the
-//! caller's signature.
+//! server apply it through the [`Access`] table of their store (`NodeStore`
+//! in `store.rs`), after the artifact service has checked the caller's
+//! signature.
 //!
 //! The table keeps the readers it last read from the chain. A signed caller
 //! not among them makes it read the chain again before the answer, so a
