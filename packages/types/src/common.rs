@@ -15,6 +15,21 @@ pub fn page_limit(limit: Option<u32>) -> usize {
     limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT) as usize
 }
 
+/// `n` with `sep` between every three digits: `group_digits(1234567, ',')`
+/// is `"1,234,567"`. How amounts and gas are shown to people (the CLI, the
+/// demo report, the gas table).
+pub fn group_digits(n: u128, sep: char) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(sep);
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// The compute backend a provider trains on. Replay is bit-for-bit only within
 /// one backend family, so jobs, provers and verifiers are matched on it.
 #[cw_serde]

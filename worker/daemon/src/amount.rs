@@ -52,15 +52,7 @@ pub fn score(d: Decimal) -> String {
 
 /// `n` with a comma every three digits.
 fn thousands(n: u128) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    impulse_types::common::group_digits(n, ',')
 }
 
 #[cfg(test)]

@@ -150,15 +150,7 @@ fn print_table(rows: &[Row]) {
 
 /// 1234567 -> "1_234_567".
 fn group(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push('_');
-        }
-        out.push(ch);
-    }
-    out
+    impulse_types::common::group_digits(n.into(), '_')
 }
 
 #[cfg(test)]
