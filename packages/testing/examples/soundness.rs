@@ -14,18 +14,14 @@
 //! 3. Each attack's gain against its expected loss at the defaults.
 //! 4. Wash trading for rewards through the four contracts: cost and gain.
 
-use cosmwasm_std::{Decimal, Uint128};
 use impulse_testing::analysis::{
     escalation_finite, escalation_share, escape, majority_rule, Share,
 };
+use impulse_testing::attacks::{wash_trade, WashTrade};
 use impulse_testing::committees::simulate;
-use impulse_testing::market::{default_spec, Run};
-use impulse_testing::rewards::RewardsSetup;
-use impulse_testing::SuiteBuilder;
 use impulse_types::marketplace::MarketplaceParams;
 use impulse_types::rewards::RewardsParams;
 use impulse_types::staking::StakingParams;
-use impulse_types::Backend;
 
 fn main() {
     let jobs = std::env::args()
@@ -175,45 +171,11 @@ fn wash_trading_table() {
     println!("| job | cost (paid to others) | rewards earned | earned / cost |");
     println!("|---|---:|---:|---:|");
     for (steps, price) in [(1u64, 1u128), (100, 1), (1_000, 100)] {
-        let (cost, gained) = wash_trade(steps, price);
+        let WashTrade { cost, gained, .. } = wash_trade(steps, price);
         println!(
             "| L = {steps}, price {price} | {cost} uimp | {gained} uimp | {:.3} |",
             gained as f64 / cost as f64
         );
     }
     println!();
-}
-
-fn wash_trade(steps: u64, price: u128) -> (u128, u128) {
-    const EPOCH: u64 = 400;
-    let mut s = SuiteBuilder::new()
-        .marketplace()
-        .rewards(RewardsSetup::with_epoch_blocks(EPOCH))
-        .build();
-    let (_, verifiers) = s.network(2, 5);
-    let sybil = s.provider_node("sybil-prover", 1_000_000_000, Backend::Cpu, price);
-    let sybil_trainer = s.addr("sybil-trainer");
-    for p in s.all_providers() {
-        s.set_score(&p.address, Decimal::percent(80));
-    }
-    let trainer = s.addr("trainer");
-    let (honest, _) = s
-        .submit(&trainer, &default_spec(s.height(), 40, 1))
-        .unwrap();
-    s.drive(honest, &Run::honest(1, 40), &[]).unwrap();
-    let mut spec = default_spec(s.height(), steps, 9);
-    spec.model_units = 1_000_000_000;
-    spec.max_price_per_step = Uint128::new(price);
-    let before = s.balance(&sybil) + s.balance(&sybil_trainer);
-    let (id, _) = s.submit(&sybil_trainer, &spec).unwrap();
-    s.drive(id, &Run::honest(9, steps), &[]).unwrap();
-    let cost = before - (s.balance(&sybil) + s.balance(&sybil_trainer));
-    s.advance(EPOCH + 1);
-    for v in &verifiers {
-        s.heartbeat(v).unwrap();
-    }
-    s.heartbeat(&sybil).unwrap();
-    let before = s.balance(&sybil);
-    let _ = s.claim_rewards(&sybil, None, None);
-    (cost, s.balance(&sybil) - before)
 }

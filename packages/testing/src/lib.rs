@@ -21,6 +21,7 @@
 pub mod analysis;
 pub mod app;
 pub mod assert;
+pub mod attacks;
 pub mod checks;
 pub mod committees;
 pub mod contracts;

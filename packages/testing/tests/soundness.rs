@@ -8,25 +8,12 @@ use cosmwasm_std::{
     StdResult, Uint128, WasmMsg,
 };
 use cw_multi_test::{ContractWrapper, Executor};
+use impulse_testing::attacks::wash_trade;
 use impulse_testing::market::{default_spec, hex, Behaviour, Run};
-use impulse_testing::rewards::RewardsSetup;
 use impulse_testing::{Outcome, Suite, SuiteBuilder, DENOM};
 use impulse_types::marketplace::{ExecuteMsg, JobSpec, JobState, VerificationMode};
 use impulse_types::Backend;
 use serde::{Deserialize, Serialize};
-
-const EPOCH: u64 = 400;
-
-/// The four contracts with a reward epoch of `EPOCH` blocks and the
-/// default issuance, `Rep` from a scoreboard the test sets.
-fn four() -> Suite {
-    let s = SuiteBuilder::new()
-        .marketplace()
-        .rewards(RewardsSetup::with_epoch_blocks(EPOCH))
-        .build();
-    s.assert_invariant();
-    s
-}
 
 fn members(s: &Suite, id: u64) -> Vec<Addr> {
     s.round(id)
@@ -41,45 +28,20 @@ fn members(s: &Suite, id: u64) -> Vec<Addr> {
 /// less than what the job cost it (what it paid to anyone but itself).
 #[test]
 fn rewards_cannot_be_bought_with_a_declared_size() {
-    let mut s = four();
-    let (_, verifiers) = s.network(2, 5);
-    // The attacker: a prover at price 1 and a trainer, both its own.
-    let sybil = s.provider_node("sybil-prover", 1_000_000_000, Backend::Cpu, 1);
-    let sybil_trainer = s.addr("sybil-trainer");
-    for p in s.all_providers() {
-        s.set_score(&p.address, Decimal::percent(80));
-    }
-    let trainer = s.addr("trainer");
-    // An ordinary honest job settles in the same epoch.
-    let (honest_job, _) = s
-        .submit(&trainer, &default_spec(s.height(), 40, 1))
-        .unwrap();
-    let run = Run::honest(1, 40);
-    s.drive(honest_job, &run, &[]).must(&s);
-    assert_eq!(s.job(honest_job).state, JobState::Settled);
-
-    let mut spec = default_spec(s.height(), 1, 9);
-    spec.model_units = 1_000_000_000;
-    spec.max_price_per_step = Uint128::one();
-    let spent_before = s.balance(&sybil) + s.balance(&sybil_trainer);
-    let (id, _) = s.submit(&sybil_trainer, &spec).unwrap();
-    assert_eq!(s.job(id).prover.as_ref(), Some(&sybil));
-    s.drive(id, &Run::honest(9, 1), &[]).must(&s);
-    assert_eq!(s.job(id).state, JobState::Settled);
-    let cost = spent_before - (s.balance(&sybil) + s.balance(&sybil_trainer));
-
-    s.advance(EPOCH + 1);
-    for v in &verifiers {
-        s.heartbeat(v).must(&s);
-    }
-    s.heartbeat(&sybil).must(&s);
-    let before = s.balance(&sybil);
-    s.claim_rewards(&sybil, None, None).must(&s);
-    let gained = s.balance(&sybil) - before;
-    s.assert_invariant();
+    // The attacker: a prover at price 1 and a trainer, both its own, and a
+    // one-step job declaring 10^9 model units.
+    let w = wash_trade(1, 1);
     assert!(
-        gained < cost,
-        "the attack paid: it cost {cost} uimp and earned {gained} uimp of rewards"
+        w.honest_settled,
+        "the honest job of the epoch settled: {w:?}"
+    );
+    assert!(w.own_prover && w.settled, "the Sybil proved its job: {w:?}");
+    assert!(w.claimed, "the Sybil prover claimed: {w:?}");
+    assert!(
+        w.gained < w.cost,
+        "the attack paid: it cost {} uimp and earned {} uimp of rewards",
+        w.cost,
+        w.gained
     );
 }
 
