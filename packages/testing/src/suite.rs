@@ -80,6 +80,12 @@ impl SuiteBuilder {
         self
     }
 
+    /// Staking without the benign-slash floor (`min_benign_slash = 0`):
+    /// for the tests of the `slash_benign` share of the cost alone.
+    pub fn without_benign_floor(self) -> Self {
+        self.staking_params(|p| p.min_benign_slash = Uint128::zero())
+    }
+
     pub fn reputation_params(mut self, f: impl FnOnce(&mut ReputationParams)) -> Self {
         f(&mut self.reputation_params);
         self

@@ -38,7 +38,7 @@ fn suite() -> Suite {
 fn registered_no_floor(name: &str, stake: u128) -> (Suite, Addr) {
     let mut s = SuiteBuilder::new()
         .reputation(ReputationKind::Real)
-        .staking_params(|p| p.min_benign_slash = Uint128::zero())
+        .without_benign_floor()
         .build();
     let a = s.registered(name, stake);
     (s, a)
@@ -1129,7 +1129,7 @@ fn checklist_12_providers_query_caps_at_max_limit_and_paginates() {
 fn checklist_13_a_failing_reputation_contract_blocks_nothing() {
     let mut s = SuiteBuilder::new()
         .reputation(ReputationKind::Failing)
-        .staking_params(|p| p.min_benign_slash = Uint128::zero())
+        .without_benign_floor()
         .build();
     let a = s.addr("alice");
     let v = s.addr("verifier");

@@ -1020,7 +1020,7 @@ fn a_benign_fault_costs_at_least_the_floor_and_never_more_than_the_stake() {
 fn benign_slash_pays_ceil_five_percent_of_compute_cost_to_the_marketplace() {
     let mut s = SuiteBuilder::new()
         .reputation(ReputationKind::Real)
-        .staking_params(|p| p.min_benign_slash = Uint128::zero())
+        .without_benign_floor()
         .build();
     let a = s.registered("alice", PROVER);
     let m = s.marketplace.clone();
