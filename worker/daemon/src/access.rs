@@ -95,8 +95,8 @@ pub struct Access {
     table: Mutex<Table>,
     /// One chain read at a time (a burst of misses waits for one read).
     reading: Mutex<()>,
-    /// `None`: no chain to ask; the readers are what [`Access::set_readers`]
-    /// put there.
+    /// `None`: no chain to ask (a private job is then read by nobody but
+    /// the readers a test sets).
     source: Option<ReaderSource>,
 }
 
@@ -156,7 +156,8 @@ impl Access {
     }
 
     /// Sets the readers of a private job by hand (a node without a chain
-    /// source; tests).
+    /// source, in the tests).
+    #[cfg(test)]
     pub fn set_readers(&self, job: u64, readers: BTreeSet<String>) {
         self.lock().jobs.insert(
             job,
@@ -165,11 +166,6 @@ impl Access {
                 read_at: Some(Instant::now()),
             },
         );
-    }
-
-    /// Whether `job` is private here.
-    pub fn is_private(&self, job: u64) -> bool {
-        self.lock().jobs.contains_key(&job)
     }
 
     /// `job`'s visibility with the readers last read.

@@ -127,7 +127,8 @@ fn a_blob_a_public_job_names_stays_public_whatever_the_order() {
     a.bind(4, true, &[[2; 32]]);
     assert!(a.may_read_blob(&[2; 32], None));
     assert!(!a.may_read_job(4, None));
-    assert!(a.is_private(4) && !a.is_private(3));
+    assert_ne!(a.job_visibility(4), Visibility::Public);
+    assert_eq!(a.job_visibility(3), Visibility::Public);
     // The union of the private jobs' readers reads a private-only blob.
     chain.set(5, &["alice"]);
     chain.set(6, &["bob"]);
