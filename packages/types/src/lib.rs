@@ -13,5 +13,6 @@ pub mod math;
 pub mod reputation;
 pub mod rewards;
 pub mod staking;
+pub mod wiring;
 
 pub use common::{Backend, Capacity, DEFAULT_DENOM};

@@ -37,6 +37,7 @@ use impulse_types::marketplace::MarketplaceParams;
 use impulse_types::reputation::ReputationParams;
 use impulse_types::rewards::RewardsParams;
 use impulse_types::staking::StakingParams;
+use impulse_types::wiring::Wiring;
 use impulse_types::DEFAULT_DENOM;
 use serde::Serialize;
 use tokio::sync::{oneshot, watch};
@@ -329,21 +330,25 @@ fn build(params: DeployParams, heights: watch::Sender<u64>) -> Result<(Node, Dep
     let app = &mut node.app;
     let g = gov.as_str();
 
+    // Each contract wired to those instantiated before it.
+    let mut wired = Wiring::governed_by(g);
     let code = app.store_code(staking_contract());
-    let msg = plan::instantiate_staking(g, params.staking);
+    let msg = wired.staking(Some(params.staking));
     let staking = instantiate(app, code, &gov, &msg, &[], "staking")
         .map_err(|e| step("instantiate staking", e))?;
+    wired.staking = Some(staking.to_string());
 
     let code = app.store_code(reputation_contract());
-    let msg = plan::instantiate_reputation(g, staking.as_str(), params.reputation);
+    let msg = wired.reputation(Some(params.reputation));
     let reputation = instantiate(app, code, &gov, &msg, &[], "reputation")
         .map_err(|e| step("instantiate reputation", e))?;
+    wired.reputation = Some(reputation.to_string());
 
     let code = app.store_code(marketplace_contract());
-    let msg =
-        plan::instantiate_marketplace(g, staking.as_str(), reputation.as_str(), params.marketplace);
+    let msg = wired.marketplace(Some(params.marketplace));
     let marketplace = instantiate(app, code, &gov, &msg, &[], "marketplace")
         .map_err(|e| step("instantiate marketplace", e))?;
+    wired.marketplace = Some(marketplace.to_string());
 
     let code = app.store_code(rewards_contract());
     let reserve = if params.reserve == 0 {
@@ -354,13 +359,7 @@ fn build(params: DeployParams, heights: watch::Sender<u64>) -> Result<(Node, Dep
             DEFAULT_DENOM,
         )]
     };
-    let msg = plan::instantiate_rewards(
-        g,
-        staking.as_str(),
-        reputation.as_str(),
-        marketplace.as_str(),
-        params.rewards,
-    );
+    let msg = wired.rewards(Some(params.rewards));
     let rewards = instantiate(app, code, &gov, &msg, &reserve, "rewards")
         .map_err(|e| step("instantiate rewards", e))?;
 

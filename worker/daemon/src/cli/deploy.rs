@@ -15,6 +15,7 @@ use clap::Args;
 use impulse_chain::api::Deployment;
 use impulse_chain::contracts::deploy as plan;
 use impulse_chain::{module_address, ChainClient, Coin, DEFAULT_PREFIX};
+use impulse_types::wiring::Wiring;
 use serde_json::{json, Value};
 
 use super::common::{to_json, Global};
@@ -189,21 +190,26 @@ pub async fn deploy_contracts(
         codes.push(code_id);
     }
     let gov = Some(admin.as_str());
-    let msg = plan::instantiate_staking(&me, params.staking);
+    // Each contract wired to those instantiated before it.
+    let mut wired = Wiring::governed_by(&me);
+    let msg = wired.staking(Some(params.staking));
     let staking = instantiate(client, codes[0], &msg, "staking", gov, &[]).await?;
     say(format!("staking at {staking}"));
-    let msg = plan::instantiate_reputation(&me, &staking, params.reputation);
+    wired.staking = Some(staking.clone());
+    let msg = wired.reputation(Some(params.reputation));
     let reputation = instantiate(client, codes[1], &msg, "reputation", gov, &[]).await?;
     say(format!("reputation at {reputation}"));
-    let msg = plan::instantiate_marketplace(&me, &staking, &reputation, params.marketplace);
+    wired.reputation = Some(reputation.clone());
+    let msg = wired.marketplace(Some(params.marketplace));
     let marketplace = instantiate(client, codes[2], &msg, "marketplace", gov, &[]).await?;
     say(format!("marketplace at {marketplace}"));
+    wired.marketplace = Some(marketplace.clone());
     let funds = if reserve > 0 {
         vec![Coin::new(reserve, &denom)]
     } else {
         vec![]
     };
-    let msg = plan::instantiate_rewards(&me, &staking, &reputation, &marketplace, params.rewards);
+    let msg = wired.rewards(Some(params.rewards));
     let rewards = instantiate(client, codes[3], &msg, "rewards", gov, &funds).await?;
     say(format!("rewards at {rewards} (reserve {reserve}{denom})"));
     let d = Deployment {
